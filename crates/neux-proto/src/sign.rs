@@ -1,0 +1,477 @@
+//! The platform's signing rule: SHA-256 over `key=value` pairs in key order, secret included.
+
+use std::fmt;
+
+use sha2::{Digest, Sha256};
+
+use crate::params::{ListItem, ParamValue, Params, SECRET_KEY, cmp_keys};
+use crate::secret::{AppSecret, constant_time_eq};
+
+/// Keys that are sent but never signed (case-sensitive: `Sign` is signed).
+pub const UNSIGNED_KEYS: [&str; 2] = ["sign", "fileData"];
+
+/// What stands for the secret in [`Params::canonical_string_redacted`].
+pub const SECRET_MASK: &str = "[REDACTED]";
+
+/// A request signature: the SHA-256 digest, shown as 64 lowercase hex digits.
+///
+/// Not a secret (it is sent with every request), so it prints in full.
+///
+/// ```
+/// use neux_proto::Signature;
+/// let sig: Signature = "964bd40923c2f8911560c18cb06f580d3d26436378c11edff3f0691e4db00242".parse()?;
+/// assert_eq!(sig.to_string().len(), 64);
+/// # Ok::<(), neux_proto::SignatureParseError>(())
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Signature([u8; 32]);
+
+/// Text that is not 64 hex digits was given as a signature.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a signature is 64 hex digits; got {len} characters{}", if *.hex { "" } else { " that are not all hex" })]
+pub struct SignatureParseError {
+    len: usize,
+    hex: bool,
+}
+
+impl Signature {
+    /// The raw digest.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// The 64-digit lowercase hex form that goes on the wire.
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+
+    /// Compares against a signature received from elsewhere in constant time (for servers that
+    /// verify signatures).
+    pub fn verify(&self, received: &Signature) -> bool {
+        constant_time_eq(&self.0, &received.0)
+    }
+
+    /// The first `n` hex digits, for shortened display (`n` is capped at 64).
+    pub fn short(&self, n: usize) -> String {
+        let mut s = self.to_hex();
+        s.truncate(n.min(64));
+        s
+    }
+}
+
+impl fmt::Display for Signature {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut buf = [0u8; 64];
+        // Cannot fail: the buffer is exactly twice the digest's length.
+        hex::encode_to_slice(self.0, &mut buf).map_err(|_| fmt::Error)?;
+        f.write_str(std::str::from_utf8(&buf).map_err(|_| fmt::Error)?)
+    }
+}
+
+impl fmt::Debug for Signature {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Signature({self})")
+    }
+}
+
+impl std::str::FromStr for Signature {
+    type Err = SignatureParseError;
+    /// Accepts upper or lower case hex (a server comparing signatures should not care).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let mut out = [0u8; 32];
+        hex::decode_to_slice(s, &mut out).map_err(|_| SignatureParseError {
+            len: s.chars().count(),
+            hex: s.bytes().all(|b| b.is_ascii_hexdigit()),
+        })?;
+        Ok(Self(out))
+    }
+}
+
+/// Where the canonical bytes go: into the hasher (signing) or into a buffer (debugging).
+trait Sink {
+    fn put(&mut self, bytes: &[u8]);
+}
+
+impl Sink for Sha256 {
+    #[inline]
+    fn put(&mut self, bytes: &[u8]) {
+        self.update(bytes);
+    }
+}
+
+impl Sink for Vec<u8> {
+    fn put(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+}
+
+/// Writes an integer in plain decimal without allocating.
+fn put_u64(sink: &mut impl Sink, n: u64, negative: bool) {
+    if negative {
+        sink.put(b"-");
+    }
+    sink.put(decimal(n, &mut [0u8; 20]));
+}
+
+fn put_i64(sink: &mut impl Sink, n: i64) {
+    put_u64(sink, n.unsigned_abs(), n < 0);
+}
+
+fn put_item(sink: &mut impl Sink, item: &ListItem) {
+    match item {
+        ListItem::Str(s) => sink.put(s.as_bytes()),
+        ListItem::Int(n) => put_i64(sink, *n),
+        ListItem::UInt(n) => put_u64(sink, *n, false),
+    }
+}
+
+fn put_value(sink: &mut impl Sink, value: &ParamValue) {
+    match value {
+        ParamValue::Str(s) => sink.put(s.as_bytes()),
+        ParamValue::Int(n) => put_i64(sink, *n),
+        ParamValue::UInt(n) => put_u64(sink, *n, false),
+        ParamValue::Bool(b) => sink.put(if *b { b"true" } else { b"false" }),
+        ParamValue::Null => {}
+        ParamValue::List(items) => {
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    sink.put(b",");
+                }
+                put_item(sink, item);
+            }
+        }
+    }
+}
+
+/// Streams the canonical string of already-sorted `pairs` into `sink`, with `secret` in its
+/// sorted place: one pass, no allocation.
+fn write_pairs<'a, V, S: Sink>(
+    pairs: impl Iterator<Item = (&'a str, V)>,
+    secret: &[u8],
+    sink: &mut S,
+    mut put: impl FnMut(&mut S, V),
+) {
+    let mut secret_written = false;
+    for (key, value) in pairs {
+        if UNSIGNED_KEYS.contains(&key) {
+            continue;
+        }
+        if !secret_written && cmp_keys(key, SECRET_KEY).is_gt() {
+            put_secret(sink, secret);
+            secret_written = true;
+        }
+        sink.put(key.as_bytes());
+        sink.put(b"=");
+        put(sink, value);
+    }
+    if !secret_written {
+        put_secret(sink, secret);
+    }
+}
+
+fn write_canonical(params: &Params, secret: &[u8], sink: &mut impl Sink) {
+    write_pairs(params.iter(), secret, sink, put_value);
+}
+
+/// Signs pairs that the caller guarantees are in signing order with distinct keys (the fixed
+/// field sets of the platform's own calls), skipping the map entirely.
+pub(crate) fn sign_sorted(pairs: &[(&str, &[u8])], secret: &AppSecret) -> Signature {
+    debug_assert!(pairs.windows(2).all(|w| cmp_keys(w[0].0, w[1].0).is_lt()));
+    let mut hasher = Sha256::new();
+    write_pairs(
+        pairs.iter().map(|(k, v)| (*k, *v)),
+        secret.expose_secret().as_bytes(),
+        &mut hasher,
+        |h, v| h.put(v),
+    );
+    Signature(hasher.finalize().into())
+}
+
+/// Formats `n` in decimal into `buf`, returning the digits.
+pub(crate) fn decimal(n: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut i = buf.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    &buf[i..]
+}
+
+fn put_secret(sink: &mut impl Sink, secret: &[u8]) {
+    sink.put(b"secret=");
+    sink.put(secret);
+}
+
+impl Params {
+    /// Signs the parameters with the app secret: lowercase hex SHA-256 of the canonical string
+    /// (see the crate docs for the rule). `sign` and `fileData` are left out.
+    ///
+    /// ```
+    /// use neux_proto::{AppSecret, Params};
+    /// let params = Params::from_json_str(r#"{"appid": "demo-appid", "code": "abc123",
+    ///     "grantType": "authorization_code", "scope": "user.info", "timestamp": 1700000000000}"#)?;
+    /// let sig = params.sign(&AppSecret::new("demo-secret")?);
+    /// assert_eq!(sig.to_string(), "964bd40923c2f8911560c18cb06f580d3d26436378c11edff3f0691e4db00242");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn sign(&self, secret: &AppSecret) -> Signature {
+        let mut hasher = Sha256::new();
+        write_canonical(self, secret.expose_secret().as_bytes(), &mut hasher);
+        Signature(hasher.finalize().into())
+    }
+
+    /// The canonical string with the secret replaced by [`SECRET_MASK`]: compare it with the
+    /// server's to see which parameter differs when a signature is refused. Parameter values are
+    /// shown as they are, so do not log it for requests that carry a code.
+    ///
+    /// ```
+    /// use neux_proto::Params;
+    /// let params = Params::new().with("appid", "a")?.with("timestamp", 1)?.with("sign", "x")?;
+    /// assert_eq!(params.canonical_string_redacted(), "appid=asecret=[REDACTED]timestamp=1");
+    /// # Ok::<(), neux_proto::ParamError>(())
+    /// ```
+    pub fn canonical_string_redacted(&self) -> String {
+        let mut buf = Vec::new();
+        write_canonical(self, SECRET_MASK.as_bytes(), &mut buf);
+        // Every piece written is UTF-8 (keys, string values, digits, the mask).
+        String::from_utf8_lossy(&buf).into_owned()
+    }
+
+    /// The exact bytes that are hashed, secret included. Test and debugging use only.
+    #[cfg(test)]
+    pub(crate) fn canonical_bytes(&self, secret: &AppSecret) -> Vec<u8> {
+        let mut buf = Vec::new();
+        write_canonical(self, secret.expose_secret().as_bytes(), &mut buf);
+        buf
+    }
+}
+
+/// Signs any parameter map: the free-function form of [`Params::sign`].
+///
+/// ```
+/// use neux_proto::{AppSecret, Params, sign};
+/// let payment = Params::new().with("appid", "demo-appid")?.with("amount", 100)?.with("timestamp", 1700000000000u64)?;
+/// let signature = sign(&payment, &AppSecret::new("demo-secret")?);
+/// assert_eq!(signature.to_hex().len(), 64);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn sign(params: &Params, secret: &AppSecret) -> Signature {
+    params.sign(secret)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn secret() -> AppSecret {
+        AppSecret::new("demo-secret").unwrap()
+    }
+
+    #[test]
+    fn integers_render_exactly() {
+        let p = Params::new()
+            .with("a", i64::MIN)
+            .unwrap()
+            .with("b", u64::MAX)
+            .unwrap()
+            .with("c", 0)
+            .unwrap()
+            .with("d", vec![-1i64, 10])
+            .unwrap()
+            .with("e", 9_007_199_254_740_993u64) // 2^53 + 1: a double would round it
+            .unwrap();
+        assert_eq!(
+            p.canonical_string_redacted(),
+            "a=-9223372036854775808b=18446744073709551615c=0d=-1,10e=9007199254740993secret=[REDACTED]"
+        );
+    }
+
+    #[test]
+    fn booleans_nulls_and_lists_render_as_java_does() {
+        let p = Params::new()
+            .with("t", true)
+            .unwrap()
+            .with("f", false)
+            .unwrap()
+            .with("n", None::<i64>)
+            .unwrap()
+            .with("l", vec!["x", "y z"])
+            .unwrap()
+            .with("empty", Vec::<String>::new())
+            .unwrap();
+        assert_eq!(
+            p.canonical_string_redacted(),
+            "empty=f=falsel=x,y zn=secret=[REDACTED]t=true"
+        );
+    }
+
+    #[test]
+    fn secret_takes_its_sorted_place_not_the_end() {
+        let p = Params::new()
+            .with("sa", 1)
+            .unwrap()
+            .with("seb", 2)
+            .unwrap()
+            .with("sf", 3)
+            .unwrap();
+        // `seb` < `secret` (b < c) < `sf`.
+        assert_eq!(
+            p.canonical_string_redacted(),
+            "sa=1seb=2secret=[REDACTED]sf=3"
+        );
+        // `secretX` sorts after `secret` (prefix first).
+        let p = Params::new().with("secretX", 1).unwrap();
+        assert_eq!(p.canonical_string_redacted(), "secret=[REDACTED]secretX=1");
+        assert_eq!(
+            Params::new().canonical_string_redacted(),
+            "secret=[REDACTED]"
+        );
+    }
+
+    #[test]
+    fn sign_and_file_data_are_unsigned_but_case_sensitive() {
+        let base = Params::new().with("a", "1").unwrap();
+        let with_unsigned = base
+            .clone()
+            .with("sign", "zz")
+            .unwrap()
+            .with("fileData", "blob")
+            .unwrap();
+        assert_eq!(base.sign(&secret()), with_unsigned.sign(&secret()));
+        let with_capital = base.clone().with("Sign", "zz").unwrap();
+        assert_ne!(base.sign(&secret()), with_capital.sign(&secret()));
+        assert!(
+            with_capital
+                .canonical_string_redacted()
+                .starts_with("Sign=zz")
+        );
+    }
+
+    #[test]
+    fn strings_are_not_trimmed_or_encoded() {
+        let p = Params::new().with("v", " a&b=c+%20 ").unwrap();
+        assert_eq!(
+            p.canonical_string_redacted(),
+            "secret=[REDACTED]v= a&b=c+%20 "
+        );
+    }
+
+    #[test]
+    fn signature_parses_and_displays() {
+        let hex = "964bd40923c2f8911560c18cb06f580d3d26436378c11edff3f0691e4db00242";
+        let sig: Signature = hex.parse().unwrap();
+        assert_eq!(sig.to_string(), hex);
+        assert_eq!(hex.to_uppercase().parse::<Signature>().unwrap(), sig);
+        assert_eq!(format!("{sig:?}"), format!("Signature({hex})"));
+        assert_eq!(sig.short(8), "964bd409");
+        assert!(sig.verify(&sig));
+        let err = "xyz".parse::<Signature>().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "a signature is 64 hex digits; got 3 characters that are not all hex"
+        );
+        assert!("abcd".parse::<Signature>().is_err());
+    }
+
+    fn key() -> impl Strategy<Value = String> {
+        // Mostly ASCII keys, some with characters from the tricky ranges.
+        prop_oneof![
+            "[a-zA-Z][a-zA-Z0-9_]{0,8}",
+            "[a-z]{0,3}[\u{E000}-\u{E0FF}\u{1F600}-\u{1F64F}\u{4E00}-\u{4E0F}]{1,2}",
+            Just("sign".to_owned()),
+            Just("fileData".to_owned()),
+        ]
+        .prop_filter("secret is refused", |k| k != "secret")
+    }
+
+    fn value() -> impl Strategy<Value = ParamValue> {
+        prop_oneof![
+            any::<String>().prop_map(ParamValue::Str),
+            any::<i64>().prop_map(ParamValue::Int),
+            any::<u64>().prop_map(ParamValue::UInt),
+            any::<bool>().prop_map(ParamValue::Bool),
+            Just(ParamValue::Null),
+            proptest::collection::vec(any::<i64>(), 0..4)
+                .prop_map(|v| ParamValue::List(v.into_iter().map(ListItem::Int).collect())),
+        ]
+    }
+
+    /// An independent, allocation-happy rendering of the rule, to check the streaming one against.
+    fn naive_canonical(
+        entries: &std::collections::BTreeMap<String, ParamValue>,
+        secret: &str,
+    ) -> String {
+        let render = |v: &ParamValue| match v {
+            ParamValue::Str(s) => s.clone(),
+            ParamValue::Int(n) => n.to_string(),
+            ParamValue::UInt(n) => n.to_string(),
+            ParamValue::Bool(b) => b.to_string(),
+            ParamValue::Null => String::new(),
+            ParamValue::List(items) => items
+                .iter()
+                .map(|i| match i {
+                    ListItem::Str(s) => s.clone(),
+                    ListItem::Int(n) => n.to_string(),
+                    ListItem::UInt(n) => n.to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join(","),
+        };
+        let mut pairs: Vec<(Vec<u16>, String)> = entries
+            .iter()
+            .filter(|(k, _)| k.as_str() != "sign" && k.as_str() != "fileData")
+            .map(|(k, v)| (k.encode_utf16().collect(), format!("{k}={}", render(v))))
+            .collect();
+        pairs.push((
+            "secret".encode_utf16().collect(),
+            format!("secret={secret}"),
+        ));
+        pairs.sort();
+        pairs.into_iter().map(|(_, s)| s).collect()
+    }
+
+    proptest! {
+        #[test]
+        fn canonical_string_is_independent_of_insertion_order(
+            entries in proptest::collection::btree_map(key(), value(), 0..12),
+            seed in any::<u64>(),
+        ) {
+            let mut forward = Params::new();
+            for (k, v) in &entries {
+                forward.insert(k.clone(), v.clone()).unwrap();
+            }
+            let mut shuffled: Vec<_> = entries.iter().collect();
+            // A deterministic shuffle driven by the seed.
+            let n = shuffled.len().max(1) as u64;
+            shuffled.sort_by_key(|(k, _)| (seed ^ (k.len() as u64 * 0x9E37_79B9)) % n);
+            shuffled.reverse();
+            let mut backward = Params::new();
+            for (k, v) in shuffled {
+                backward.insert(k.clone(), v.clone()).unwrap();
+            }
+            prop_assert_eq!(forward.canonical_bytes(&secret()), backward.canonical_bytes(&secret()));
+            prop_assert_eq!(forward.sign(&secret()), backward.sign(&secret()));
+        }
+
+        #[test]
+        fn canonical_string_matches_a_naive_reference_and_digest_matches(
+            entries in proptest::collection::btree_map(key(), value(), 0..12),
+        ) {
+            let mut p = Params::new();
+            for (k, v) in &entries {
+                p.insert(k.clone(), v.clone()).unwrap();
+            }
+            p.insert("sign", "deadbeef").unwrap();
+            let bytes = p.canonical_bytes(&secret());
+            prop_assert_eq!(String::from_utf8(bytes.clone()).unwrap(), naive_canonical(&entries, "demo-secret"));
+            let expected: [u8; 32] = Sha256::digest(&bytes).into();
+            prop_assert_eq!(*p.sign(&secret()).as_bytes(), expected);
+        }
+    }
+}

@@ -1,0 +1,66 @@
+//! `cargo xtask <task>`: the project's chores, in Rust so they run the same everywhere.
+//!
+//! - `ci`: everything CI checks, in order, stopping at the first failure.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod ci;
+
+use std::path::PathBuf;
+use std::process::{Command, ExitCode};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = workspace_root();
+    if let Err(e) = std::env::set_current_dir(&root) {
+        eprintln!("xtask: cannot enter {}: {e}", root.display());
+        return ExitCode::FAILURE;
+    }
+    let result = match args.first().map(String::as_str) {
+        Some("ci") => ci::run(&args[1..]),
+        Some("help") | Some("--help") | Some("-h") | None => {
+            println!(
+                "usage: cargo xtask <task>\n\ntasks:\n  ci    fmt, clippy, tests (each feature set), doctests, docs, audit"
+            );
+            Ok(())
+        }
+        Some(other) => Err(format!("unknown task {other:?}; try `cargo xtask help`")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root: xtask's manifest lives one level below it.
+fn workspace_root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().map(PathBuf::from).unwrap_or(manifest)
+}
+
+/// `cargo` as the one running us (respects toolchain overrides), else from PATH.
+pub(crate) fn cargo() -> Command {
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
+/// Runs a command, echoing it first; an error names the step that failed.
+pub(crate) fn run_step(step: &str, mut cmd: Command) -> Result<(), String> {
+    println!("\n==> {step}\n    $ {}", render(&cmd));
+    let status = cmd
+        .status()
+        .map_err(|e| format!("{step}: could not start {:?}: {e}", cmd.get_program()))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{step} failed ({status})"))
+    }
+}
+
+fn render(cmd: &Command) -> String {
+    let mut parts = vec![cmd.get_program().to_string_lossy().into_owned()];
+    parts.extend(cmd.get_args().map(|a| a.to_string_lossy().into_owned()));
+    parts.join(" ")
+}
