@@ -13,6 +13,26 @@ const ADVISORY_DB: &str = "../shared/advisory-db";
 /// (so a feature that only compiles alongside another is caught), and everything together.
 const TEST_RUNS: &[(&str, &[&str])] = &[
     ("default features", &["--workspace"]),
+    (
+        "neux-transport: reqwest alone",
+        &[
+            "-p",
+            "neux-transport",
+            "--no-default-features",
+            "--features",
+            "reqwest",
+        ],
+    ),
+    (
+        "neux-transport: surf alone",
+        &[
+            "-p",
+            "neux-transport",
+            "--no-default-features",
+            "--features",
+            "surf",
+        ],
+    ),
     ("all features", &["--workspace", "--all-features"]),
 ];
 

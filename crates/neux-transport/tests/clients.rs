@@ -1,0 +1,135 @@
+//! Constructors over clients the application already has, and the scripted test transport.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+#[cfg(any(feature = "reqwest", feature = "test-util"))]
+use neux_transport::TransportError;
+use neux_transport::{Transport, TransportConfig};
+use support::server::TestServer;
+
+fn get(url: &str) -> neux_transport::HttpRequest {
+    http::Request::get(url).body(Vec::new()).unwrap()
+}
+
+#[cfg(feature = "reqwest")]
+#[tokio::test]
+async fn reqwest_shared_client_that_follows_redirects_is_caught() {
+    let server = TestServer::start();
+    let elsewhere = TestServer::start();
+    // A client built the careless way: default redirect policy.
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let transport =
+        neux_transport::ReqwestTransport::from_client(client, TransportConfig::default());
+    let url = server.url(&format!("/redirect?to={}", elsewhere.url("/hit")));
+    let err = transport.send(get(&url)).await.unwrap_err();
+    assert!(matches!(err, TransportError::Interrupted { .. }), "{err:?}");
+    assert!(err.to_string().contains("followed a redirect"), "{err}");
+}
+
+#[cfg(feature = "reqwest")]
+#[tokio::test]
+async fn reqwest_shared_client_still_gets_our_timeout_and_cap() {
+    let server = TestServer::start();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .unwrap();
+    let config = TransportConfig::default()
+        .timeout(std::time::Duration::from_millis(300))
+        .max_body_bytes(10);
+    let transport = neux_transport::ReqwestTransport::from_client(client, config);
+    let err = transport
+        .send(get(&server.url("/slow-headers/2000")))
+        .await
+        .unwrap_err();
+    assert!(err.is_timeout(), "{err:?}");
+    let err = transport
+        .send(get(&server.url("/large/11")))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, TransportError::BodyTooLarge { limit: 10, .. }),
+        "{err:?}"
+    );
+}
+
+#[cfg(feature = "surf")]
+#[tokio::test]
+async fn surf_shared_client_works() {
+    let server = TestServer::start();
+    let client: surf::Client = surf::Config::new()
+        .set_http_keep_alive(false)
+        .try_into()
+        .unwrap();
+    let transport = neux_transport::SurfTransport::from_client(client, TransportConfig::default());
+    assert_eq!(
+        transport
+            .send(get(&server.url("/status/204")))
+            .await
+            .unwrap()
+            .status(),
+        204
+    );
+}
+
+#[cfg(any(feature = "reqwest", feature = "surf"))]
+#[tokio::test]
+async fn default_transport_talks_http() {
+    let server = TestServer::start();
+    let transport = neux_transport::default_transport(TransportConfig::default()).unwrap();
+    assert_eq!(
+        transport
+            .send(get(&server.url("/status/200")))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+}
+
+#[cfg(feature = "test-util")]
+mod mock {
+    use super::*;
+    use neux_transport::test_util::MockTransport;
+
+    #[tokio::test]
+    async fn records_requests_and_replays_in_order() {
+        let mock = MockTransport::new();
+        mock.push_json(200, "{}");
+        mock.push_error(TransportError::InvalidRequest {
+            reason: "scripted".into(),
+        });
+        let shared = mock.clone();
+
+        let first = shared
+            .send(
+                http::Request::post("http://127.0.0.1/a")
+                    .header("content-type", "application/json")
+                    .body(b"body".to_vec())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(first.headers()["content-type"], "application/json");
+        let second = shared.send(get("http://127.0.0.1/b")).await.unwrap_err();
+        assert!(matches!(second, TransportError::InvalidRequest { .. }));
+        let third = shared.send(get("http://127.0.0.1/c")).await.unwrap_err();
+        assert!(
+            !third.may_have_been_sent(),
+            "an empty script fails as not sent"
+        );
+
+        let seen = mock.requests();
+        assert_eq!(
+            seen.len(),
+            3,
+            "every call is recorded, even past the script"
+        );
+        assert_eq!(seen[0].body(), b"body");
+        assert_eq!(seen[0].method(), http::Method::POST);
+        assert_eq!(seen[2].uri().path(), "/c");
+        assert_eq!(mock.remaining(), 0);
+    }
+}
