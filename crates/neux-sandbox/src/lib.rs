@@ -1,0 +1,48 @@
+//! A strict local emulator of the Neuxnet Mini App OAuth API, for tests, demos and CI.
+//!
+//! A real login needs a code from a real device, so it cannot run in CI. `neux-sandbox` serves
+//! the platform's two paths on 127.0.0.1, in both dialects, and checks every request more
+//! strictly than the platform: parameters, timestamp window, signature (in constant time, with
+//! the expected canonical string in the error), single-use codes (even under concurrent
+//! exchanges), scopes, and HS512 tokens with expiry. What passes here passes there.
+//!
+//! Start one in-process with [`Sandbox::builder`], or as a process with `neux sandbox`. Drive it
+//! through [`Sandbox::mint_code`] or the control API over HTTP:
+//!
+//! | path | what |
+//! | --- | --- |
+//! | `POST /neuopenapi/oauth/mini/accessToken` | the platform's token call (JSON or form) |
+//! | `GET /neuopenapi/oauth/mini/user/info?accessToken=` | the platform's profile call |
+//! | `POST /sandbox/v1/codes` | mint a code: `{"clientId", "scope"?, "user"?}` |
+//! | `POST /sandbox/v1/faults` | arm a [`FaultRule`] |
+//! | `DELETE /sandbox/v1/faults` | disarm all faults |
+//! | `GET /sandbox/v1/requests` | the [`LoggedRequest`] log (codes and tokens as fingerprints) |
+//!
+//! Statuses for failures the platform does not document are defined in [`status`].
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use neux_sandbox::{Sandbox, UserSpec};
+//! use neux_proto::{ClientId, Scope};
+//!
+//! let sandbox = Sandbox::builder().app("demo-app", "demo-secret").start().await?;
+//! let minted = sandbox.mint_code(&ClientId::new("demo-app")?, Scope::default(), UserSpec::default())?;
+//! assert!(sandbox.base_url().starts_with("http://127.0.0.1:"));
+//! assert_eq!(minted.open_id.len(), 32);
+//! sandbox.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+mod clock;
+mod control;
+mod jwt;
+mod platform;
+mod server;
+mod state;
+pub mod status;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use control::{FaultRule, FaultSpec, FaultTiming, LoggedRequest};
+pub use server::{MintedCode, Sandbox, SandboxBuilder, SandboxError};
+pub use state::UserSpec;

@@ -1,0 +1,266 @@
+//! Starting, driving and stopping a sandbox.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::{get, post};
+use neux_proto::{AppSecret, AuthCode, ClientId, OpenId, Scope, TOKEN_PATH, USER_INFO_PATH};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::clock::{Clock, SystemClock};
+use crate::control::{self, FaultRule, LoggedRequest};
+use crate::platform;
+use crate::state::{Settings, Shared, State, UserSpec};
+
+/// The sandbox could not start, or was asked for something it does not have.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SandboxError {
+    /// An app's client id or secret is unusable.
+    #[error("invalid app: {0}")]
+    InvalidApp(#[from] neux_proto::InvalidInput),
+    /// No app was configured.
+    #[error("a sandbox needs at least one app (client id and secret)")]
+    NoApps,
+    /// Binding the listening socket failed.
+    #[error("could not listen on {addr}: {source}")]
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The client id is not one of this sandbox's apps.
+    #[error("no app with client id {0:?} in this sandbox")]
+    UnknownClient(String),
+}
+
+/// Configures a [`Sandbox`].
+#[derive(Debug)]
+pub struct SandboxBuilder {
+    apps: Vec<(String, String)>,
+    clock: Arc<dyn Clock>,
+    settings: Settings,
+    listen: SocketAddr,
+}
+
+impl Default for SandboxBuilder {
+    fn default() -> Self {
+        Self {
+            apps: Vec::new(),
+            clock: Arc::new(SystemClock),
+            settings: Settings {
+                window: Duration::from_secs(300),
+                code_ttl: Duration::from_secs(300),
+                token_ttl: Duration::from_secs(604_800),
+                log_capacity: 10_000,
+            },
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        }
+    }
+}
+
+impl SandboxBuilder {
+    /// Adds an app (client id and secret). Several apps may share one sandbox.
+    pub fn app(mut self, client_id: impl Into<String>, secret: impl Into<String>) -> Self {
+        self.apps.push((client_id.into(), secret.into()));
+        self
+    }
+
+    /// How far a request's timestamp may be from the sandbox clock, either way (default 5 min).
+    pub fn window(mut self, window: Duration) -> Self {
+        self.settings.window = window;
+        self
+    }
+
+    /// How long a minted code stays valid (default 5 min).
+    pub fn code_ttl(mut self, ttl: Duration) -> Self {
+        self.settings.code_ttl = ttl;
+        self
+    }
+
+    /// How long an access token stays valid (default 7 days, as the platform's `expire`).
+    pub fn token_ttl(mut self, ttl: Duration) -> Self {
+        self.settings.token_ttl = ttl;
+        self
+    }
+
+    /// The clock used for windows, expiries and the `Date` header (default: the system clock).
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Where to listen (default `127.0.0.1:0`, a free port).
+    pub fn listen(mut self, addr: SocketAddr) -> Self {
+        self.listen = addr;
+        self
+    }
+
+    /// Binds and starts serving on the current tokio runtime.
+    pub async fn start(self) -> Result<Sandbox, SandboxError> {
+        if self.apps.is_empty() {
+            return Err(SandboxError::NoApps);
+        }
+        let apps = self
+            .apps
+            .into_iter()
+            .map(|(id, secret)| Ok((ClientId::new(id)?, AppSecret::new(secret)?)))
+            .collect::<Result<Vec<_>, neux_proto::InvalidInput>>()?;
+        let state: State = Arc::new(Shared::new(apps, self.clock, self.settings));
+        let listener = tokio::net::TcpListener::bind(self.listen)
+            .await
+            .map_err(|source| SandboxError::Bind {
+                addr: self.listen,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| SandboxError::Bind {
+            addr: self.listen,
+            source,
+        })?;
+        let app = router(state.clone());
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let shutdown = async {
+                let _ = rx.await;
+            };
+            if let Err(e) = axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown)
+                .await
+            {
+                tracing::error!(error = %e, "sandbox server stopped");
+            }
+        });
+        tracing::info!(%addr, "sandbox listening");
+        Ok(Sandbox {
+            base_url: format!("http://{addr}"),
+            addr,
+            state,
+            shutdown: Some(tx),
+            task: Some(task),
+        })
+    }
+}
+
+fn router(state: State) -> Router {
+    let platform = Router::new()
+        .route(
+            TOKEN_PATH,
+            post(platform::access_token).fallback(control::method_not_allowed),
+        )
+        .route(
+            USER_INFO_PATH,
+            get(platform::user_info).fallback(control::method_not_allowed),
+        )
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            control::observe,
+        ));
+    Router::new()
+        .merge(platform)
+        .route("/sandbox/v1/codes", post(control::mint_code))
+        .route(
+            "/sandbox/v1/faults",
+            post(control::arm_fault).delete(control::clear_faults),
+        )
+        .route("/sandbox/v1/requests", get(control::list_requests))
+        .fallback(control::not_found)
+        // Our own cap (64 KiB) is enforced in the handlers with a precise error; this only
+        // stops axum's 2 MiB default from answering first with a bare 413.
+        .layer(axum::extract::DefaultBodyLimit::disable())
+        .with_state(state)
+}
+
+/// A code minted through [`Sandbox::mint_code`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct MintedCode {
+    /// The one-time code to hand to the backend under test.
+    pub code: AuthCode,
+    /// The openId the user will have in this app.
+    pub open_id: String,
+    /// Seconds the code stays valid.
+    pub expires_in: u64,
+}
+
+/// A running sandbox. Stops when [`shutdown`](Self::shutdown) is awaited or when dropped.
+#[derive(Debug)]
+pub struct Sandbox {
+    base_url: String,
+    addr: SocketAddr,
+    state: State,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Sandbox {
+    /// Starts configuring a sandbox.
+    pub fn builder() -> SandboxBuilder {
+        SandboxBuilder::default()
+    }
+
+    /// `http://127.0.0.1:PORT`: the base URL to give a client.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Mints a one-time code without going through HTTP.
+    pub fn mint_code(
+        &self,
+        client_id: &ClientId,
+        scope: Scope,
+        user: UserSpec,
+    ) -> Result<MintedCode, SandboxError> {
+        if !control::known(&self.state, client_id) {
+            return Err(SandboxError::UnknownClient(client_id.to_string()));
+        }
+        let (code, open_id) = self.state.mint_code(client_id.as_str(), scope, user);
+        Ok(MintedCode {
+            // Codes are UUID-shaped: never empty, never control characters.
+            code: AuthCode::new(code).map_err(SandboxError::InvalidApp)?,
+            open_id,
+            expires_in: self.state.settings.code_ttl.as_secs(),
+        })
+    }
+
+    /// The openId a user with `user_id` has in `client_id` (stable across runs).
+    pub fn open_id_for(&self, client_id: &ClientId, user_id: &str) -> Option<OpenId> {
+        OpenId::new(crate::state::derived_open_id(client_id.as_str(), user_id)).ok()
+    }
+
+    /// Arms a fault, as `POST /sandbox/v1/faults` does.
+    pub fn inject_fault(&self, rule: FaultRule) {
+        control::arm(&self.state, rule);
+    }
+
+    /// The request log, oldest first, as `GET /sandbox/v1/requests` returns it.
+    pub fn requests(&self) -> Vec<LoggedRequest> {
+        self.state.tables().log.iter().cloned().collect()
+    }
+
+    /// Stops accepting connections and waits for the server task to finish.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}

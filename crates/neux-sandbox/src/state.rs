@@ -1,0 +1,227 @@
+//! What the sandbox remembers: apps, issued codes, users, faults and the request log.
+
+use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasher, Hasher};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use neux_proto::{AppSecret, ClientId, Scope, ScopeName};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::clock::Clock;
+use crate::control::{FaultSpec, FaultTiming, LoggedRequest};
+
+/// Settings fixed when the sandbox starts.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub window: Duration,
+    pub code_ttl: Duration,
+    pub token_ttl: Duration,
+    pub log_capacity: usize,
+}
+
+/// A user's profile as the control API sets it. Every field is optional; `id` keys the user
+/// (same `id` = same user: same `unionId` everywhere, same `openId` per app).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UserSpec {
+    /// The user's stable key in the sandbox (default `demo-user`).
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Display name (default `Sandbox User`). Any Unicode.
+    #[serde(default)]
+    pub nick_name: Option<String>,
+    /// Avatar URL.
+    #[serde(default)]
+    pub avatar: Option<String>,
+    /// E-mail (default null, as the platform often answers).
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Country code, returned only with the `user.phone` scope (default `+971`).
+    #[serde(default)]
+    pub country: Option<String>,
+    /// Phone number, returned only with the `user.phone` scope (default `500000000`).
+    #[serde(default)]
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Grant {
+    pub client_id: String,
+    pub scope: Scope,
+    pub open_id: String,
+    pub expires_at_ms: u64,
+    pub used: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Profile {
+    pub union_id: String,
+    pub user: UserSpec,
+}
+
+#[derive(Debug)]
+pub(crate) struct ArmedFault {
+    pub path: String,
+    pub remaining: u32,
+    pub spec: FaultSpec,
+    pub timing: FaultTiming,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Tables {
+    pub codes: HashMap<String, Grant>,
+    /// (client id, openId) -> profile.
+    pub profiles: HashMap<(String, String), Profile>,
+    pub faults: Vec<ArmedFault>,
+    pub log: VecDeque<LoggedRequest>,
+    pub counter: u64,
+}
+
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub apps: HashMap<String, AppSecret>,
+    pub clock: Arc<dyn Clock>,
+    pub settings: Settings,
+    pub jwt_key: [u8; 64],
+    seed: [u8; 32],
+    tables: Mutex<Tables>,
+}
+
+pub(crate) type State = Arc<Shared>;
+
+impl Shared {
+    pub(crate) fn new(
+        apps: Vec<(ClientId, AppSecret)>,
+        clock: Arc<dyn Clock>,
+        settings: Settings,
+    ) -> Self {
+        let seed = random_seed();
+        let mut jwt_key = [0u8; 64];
+        jwt_key[..32].copy_from_slice(&Sha256::digest([&seed[..], b"jwt-key-1"].concat()));
+        jwt_key[32..].copy_from_slice(&Sha256::digest([&seed[..], b"jwt-key-2"].concat()));
+        Self {
+            apps: apps
+                .into_iter()
+                .map(|(id, s)| (id.as_str().to_owned(), s))
+                .collect(),
+            clock,
+            settings,
+            jwt_key,
+            seed,
+            tables: Mutex::new(Tables::default()),
+        }
+    }
+
+    pub(crate) fn tables(&self) -> MutexGuard<'_, Tables> {
+        // No code path panics while holding the lock; recover rather than cascade if one did.
+        self.tables.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn now_ms(&self) -> u64 {
+        self.clock.now_millis()
+    }
+
+    /// Issues a one-time code for `client_id`, remembering the user and the granted scope.
+    pub(crate) fn mint_code(
+        &self,
+        client_id: &str,
+        scope: Scope,
+        user: UserSpec,
+    ) -> (String, String) {
+        let user_key = user.id.clone().unwrap_or_else(|| "demo-user".to_owned());
+        let open_id = derived_open_id(client_id, &user_key);
+        let union_id = derived_id("unionId", &[&user_key]);
+        let now = self.now_ms();
+        let expires_at_ms = now.saturating_add(self.settings.code_ttl.as_millis() as u64);
+        let mut t = self.tables();
+        t.counter += 1;
+        let code = self.random_code(t.counter);
+        t.codes.insert(
+            code.clone(),
+            Grant {
+                client_id: client_id.to_owned(),
+                scope,
+                open_id: open_id.clone(),
+                expires_at_ms,
+                used: false,
+            },
+        );
+        t.profiles.insert(
+            (client_id.to_owned(), open_id.clone()),
+            Profile { union_id, user },
+        );
+        (code, open_id)
+    }
+
+    /// A code shaped like the platform's (a UUID), unguessable from outside.
+    fn random_code(&self, counter: u64) -> String {
+        let d = Sha256::digest([&self.seed[..], &counter.to_be_bytes()].concat());
+        let h = hex::encode(&d[..16]);
+        format!(
+            "{}-{}-{}-{}-{}",
+            &h[..8],
+            &h[8..12],
+            &h[12..16],
+            &h[16..20],
+            &h[20..32]
+        )
+    }
+}
+
+/// The openId of `user_key` in `client_id`.
+pub(crate) fn derived_open_id(client_id: &str, user_key: &str) -> String {
+    derived_id("openId", &[client_id, user_key])
+}
+
+/// Ids derived from their inputs only, so the same user gets the same ids in every sandbox run.
+fn derived_id(kind: &str, parts: &[&str]) -> String {
+    let mut h = Sha256::new();
+    h.update(kind.as_bytes());
+    for p in parts {
+        h.update([0u8]);
+        h.update(p.as_bytes());
+    }
+    hex::encode(&h.finalize()[..16])
+}
+
+/// 256 bits from the OS-seeded SipHash keys of `RandomState` (each instance draws fresh keys),
+/// stretched through SHA-256: unguessable codes and keys without another dependency.
+fn random_seed() -> [u8; 32] {
+    let mut h = Sha256::new();
+    for i in 0u64..8 {
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u64(i);
+        h.update(hasher.finish().to_le_bytes());
+    }
+    if let Ok(d) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+        h.update(d.as_nanos().to_le_bytes());
+    }
+    h.finalize().into()
+}
+
+/// The profile as the user-info call returns it for a token with `scope`.
+pub(crate) fn user_info_json(open_id: &str, profile: &Profile, scope: &Scope) -> serde_json::Value {
+    let u = &profile.user;
+    let mut v = serde_json::json!({
+        "openId": open_id,
+        "nickName": u.nick_name.clone().unwrap_or_else(|| "Sandbox User".to_owned()),
+        "avatar": u.avatar.clone().unwrap_or_else(|| format!("https://sandbox.invalid/avatar/{open_id}.png")),
+        "email": u.email,
+        "unionId": profile.union_id,
+    });
+    if scope.contains(&ScopeName::UserPhone) {
+        v["country"] = u
+            .country
+            .clone()
+            .unwrap_or_else(|| "+971".to_owned())
+            .into();
+        v["phone"] = u
+            .phone
+            .clone()
+            .unwrap_or_else(|| "500000000".to_owned())
+            .into();
+    }
+    v
+}
