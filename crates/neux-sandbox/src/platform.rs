@@ -206,6 +206,12 @@ async fn exchange(
                 "code expired: get a new one from the mini app",
             ));
         }
+        if !grant.authorized {
+            return Err(reject(
+                NOT_AUTHORIZED,
+                "the user has not opened the interface to this mini app",
+            ));
+        }
         if !grant.scope.includes(&scope) {
             return Err(reject(
                 SCOPE_NOT_GRANTED,

@@ -44,6 +44,10 @@ pub struct UserSpec {
     /// Phone number, returned only with the `user.phone` scope (default `500000000`).
     #[serde(default)]
     pub phone: Option<String>,
+    /// `false` makes the exchange answer the platform's 2002 (the user has not opened the
+    /// interface to this mini app). Default `true`.
+    #[serde(default)]
+    pub authorized: Option<bool>,
 }
 
 #[derive(Debug, Clone)]
@@ -53,6 +57,7 @@ pub(crate) struct Grant {
     pub open_id: String,
     pub expires_at_ms: u64,
     pub used: bool,
+    pub authorized: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -146,6 +151,7 @@ impl Shared {
                 open_id: open_id.clone(),
                 expires_at_ms,
                 used: false,
+                authorized: user.authorized.unwrap_or(true),
             },
         );
         t.profiles.insert(

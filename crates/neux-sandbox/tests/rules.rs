@@ -204,6 +204,23 @@ async fn code_rules() {
 }
 
 #[tokio::test]
+async fn unauthorised_user_gets_2002_and_keeps_the_code() {
+    let ctx = start().await;
+    let (code, _) = ctx.mint("app-a", None, json!({"authorized": false})).await;
+    let body = ctx.json_request("app-a", "secret-a", &code, "user.info", NOW);
+    assert_refused(
+        &ctx.exchange_json(&body).await,
+        status::NOT_AUTHORIZED,
+        "not opened",
+    );
+    assert_refused(
+        &ctx.exchange_json(&body).await,
+        status::NOT_AUTHORIZED,
+        "not opened",
+    );
+}
+
+#[tokio::test]
 async fn code_expiry_edge() {
     let ctx = start().await;
     let fresh = fresh_code(&ctx).await;
