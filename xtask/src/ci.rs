@@ -33,6 +33,16 @@ const TEST_RUNS: &[(&str, &[&str])] = &[
             "surf",
         ],
     ),
+    (
+        "neux-oauth: surf alone",
+        &[
+            "-p",
+            "neux-oauth",
+            "--no-default-features",
+            "--features",
+            "surf",
+        ],
+    ),
     ("all features", &["--workspace", "--all-features"]),
 ];
 

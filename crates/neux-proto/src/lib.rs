@@ -59,8 +59,3 @@ pub use response::{
 pub use scope::{Scope, ScopeError, ScopeName};
 pub use secret::{AccessToken, AppSecret, AuthCode, ClientId, InvalidInput, OpenId, UnionId};
 pub use sign::{SECRET_MASK, Signature, SignatureParseError, UNSIGNED_KEYS, sign};
-
-// The workspace README's Rust examples are compiled as doctests, so they cannot rot.
-#[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
-struct ReadmeDoctests;

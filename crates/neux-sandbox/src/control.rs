@@ -133,7 +133,15 @@ pub(crate) async fn observe(
                     real
                 }
                 FaultSpec::Truncate => truncate(real).await,
-                other => replacement(other),
+                other => {
+                    // The request was handled: keep what it presented for the log.
+                    let details = real.extensions().get::<LogDetails>().cloned();
+                    let mut res = replacement(other);
+                    if let Some(d) = details {
+                        res.extensions_mut().insert(d);
+                    }
+                    res
+                }
             }
         }
         None => next.run(req).await,

@@ -167,15 +167,16 @@ async fn exchange(
         ));
     }
 
-    let params = fields.signed_params(dialect);
-    let expected = params.sign(secret);
+    let expected = fields.signed_params(dialect, &fields.code).sign(secret);
     if !expected.verify(&fields.sign) {
-        // The expected canonical string, secret masked, so the caller can diff it against theirs.
+        // The expected canonical string, secret and code masked (messages end up in logs), so
+        // the caller can diff it against theirs.
+        let masked = fields.signed_params(dialect, neux_proto::SECRET_MASK);
         return Err(reject(
             SIGNATURE_REJECTED,
             format!(
                 "signature mismatch: expected the SHA-256 of {}",
-                params.canonical_string_redacted()
+                masked.canonical_string_redacted()
             ),
         ));
     }
@@ -319,10 +320,10 @@ struct Fields {
 
 impl Fields {
     /// The parameters as received (not as we would have sent them), for signing.
-    fn signed_params(&self, dialect: Dialect) -> Params {
+    fn signed_params(&self, dialect: Dialect, code: &str) -> Params {
         Params::new()
             .with(dialect.client_id_key(), self.client_id.as_str())
-            .and_then(|p| p.with("code", self.code.as_str()))
+            .and_then(|p| p.with("code", code))
             .and_then(|p| p.with("grantType", self.grant_type.as_str()))
             .and_then(|p| p.with("scope", self.scope.as_str()))
             .and_then(|p| p.with("timestamp", self.timestamp))

@@ -80,7 +80,7 @@ impl fmt::Debug for Cause {
 /// may be sent again: a one-time code must never be presented twice.
 /// [`may_have_been_sent`](Self::may_have_been_sent) answers that in one call. Messages name the
 /// server's origin (`scheme://host:port`), never the path's query.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum TransportError {
     /// No connection could be made: **nothing was sent**, so a retry is safe.

@@ -1,0 +1,222 @@
+//! What can go wrong in a login, told so the caller knows what happened and what to do.
+
+use std::time::Duration;
+
+use neux_proto::{ApiStatus, DecodeError};
+use neux_transport::TransportError;
+
+/// How far the server's clock was from ours when it refused a timestamp, measured from its
+/// `Date` header (one-second resolution).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Skew {
+    /// The size of the difference.
+    pub by: Duration,
+    /// `true` when our clock is ahead of the server's.
+    pub local_ahead: bool,
+}
+
+impl std::fmt::Display for Skew {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "this host's clock is {} s {} the server's",
+            self.by.as_secs(),
+            if self.local_ahead {
+                "ahead of"
+            } else {
+                "behind"
+            }
+        )
+    }
+}
+
+/// A login step failed.
+///
+/// Each variant says what happened; the helpers say what to do:
+/// [`is_retryable`](Self::is_retryable) (the same call may succeed later),
+/// [`needs_new_code`](Self::needs_new_code) (ask the mini app for a fresh `wx.login()` code), and
+/// [`request_may_have_been_sent`](Self::request_may_have_been_sent). No variant's text contains
+/// the app secret, a code or an access token.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The platform refused the code: unknown, already used, expired, or issued to another app.
+    /// Ask the mini app for a new one. (The platform documents no statuses for this; those of
+    /// neux-sandbox are recognised, see [`ClientBuilder::code_rejection_statuses`](crate::ClientBuilder::code_rejection_statuses).)
+    #[error(
+        "the platform refused the code (status {status}): {message:?}; ask the mini app for a new code"
+    )]
+    CodeRejected {
+        /// The envelope status.
+        status: ApiStatus,
+        /// The platform's message, unchanged.
+        message: String,
+    },
+    /// Status 2000: the signature did not verify. Check the app secret, the client id, and the
+    /// dialect (`clientId` vs `appid`).
+    #[error(
+        "the platform refused the signature (status 2000): {message:?}; check the app secret, the client id and the dialect ({dialect}); we signed {canonical}"
+    )]
+    SignatureRejected {
+        /// The platform's message, unchanged.
+        message: String,
+        /// The dialect used.
+        dialect: neux_proto::Dialect,
+        /// What we signed, with the secret and the code masked.
+        canonical: String,
+    },
+    /// Status 2001: the timestamp was outside the server's window. Almost always clock skew:
+    /// sync this host's clock (NTP).
+    #[error("the platform refused the timestamp (status 2001): {message:?}; {}", match .skew { Some(s) => format!("{s}; sync this host's clock"), None => "probable clock skew; sync this host's clock".to_owned() })]
+    ClockSkew {
+        /// The platform's message, unchanged.
+        message: String,
+        /// The skew measured from the server's `Date` header, when it sent one.
+        skew: Option<Skew>,
+    },
+    /// Status 2002: the user has not opened the interface to this mini app.
+    #[error("the user has not authorised this mini app (status 2002): {message:?}")]
+    NotAuthorized {
+        /// The platform's message, unchanged.
+        message: String,
+    },
+    /// Any other non-200 envelope status, carried through unchanged.
+    #[error("the platform answered status {status}: {message:?}")]
+    Api {
+        /// The envelope status.
+        status: ApiStatus,
+        /// The platform's message, unchanged.
+        message: String,
+    },
+    /// An HTTP error status without the platform's envelope (a proxy's 502 page, say).
+    #[error("HTTP {status} without the platform's envelope (body starts: {excerpt:?})")]
+    Http {
+        /// The HTTP status.
+        status: u16,
+        /// The start of the body, token-like runs masked.
+        excerpt: String,
+    },
+    /// The request could not be completed.
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    /// The answer was not what the platform sends.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+}
+
+impl Error {
+    /// Whether the same call may succeed if tried again later (after fixing the clock, for a
+    /// 2001). For `exchange_code`, also check [`needs_new_code`](Self::needs_new_code): a code
+    /// that may have been presented cannot be sent again.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Transport(e) => e.is_timeout() || e.is_connect() || e.may_have_been_sent(),
+            Self::Http { status, .. } => *status >= 500,
+            Self::ClockSkew { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// Whether the request may have reached the server (so a one-time code in it may be spent).
+    pub fn request_may_have_been_sent(&self) -> bool {
+        match self {
+            Self::Transport(e) => e.may_have_been_sent(),
+            _ => true,
+        }
+    }
+
+    /// Whether the code of a failed `exchange_code` is no longer usable: it was refused, or it
+    /// may have reached the server and been spent. Ask the mini app for a new one.
+    pub fn needs_new_code(&self) -> bool {
+        match self {
+            Self::CodeRejected { .. } => true,
+            Self::Transport(e) => e.may_have_been_sent(),
+            Self::Http { .. } | Self::Decode(_) => true,
+            // Refused before the code was looked at (signature, clock, authorisation) or not
+            // sent at all: the same code can be tried again once the cause is fixed.
+            _ => false,
+        }
+    }
+
+    /// A short, stable name for the kind of error (for logs, metrics and the CLI).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::CodeRejected { .. } => "code_rejected",
+            Self::SignatureRejected { .. } => "signature_rejected",
+            Self::ClockSkew { .. } => "clock_skew",
+            Self::NotAuthorized { .. } => "not_authorized",
+            Self::Api { .. } => "api",
+            Self::Http { .. } => "http",
+            Self::Transport(_) => "transport",
+            Self::Decode(_) => "decode",
+        }
+    }
+}
+
+impl Error {
+    /// Masks `needle` (a code or token the server may have echoed) in every text the error
+    /// carries from the server.
+    pub(crate) fn scrub(self, needle: &str) -> Self {
+        if needle.is_empty() {
+            return self;
+        }
+        let m = |s: String| s.replace(needle, "[REDACTED]");
+        match self {
+            Self::CodeRejected { status, message } => Self::CodeRejected {
+                status,
+                message: m(message),
+            },
+            Self::SignatureRejected {
+                message,
+                dialect,
+                canonical,
+            } => Self::SignatureRejected {
+                message: m(message),
+                dialect,
+                canonical,
+            },
+            Self::ClockSkew { message, skew } => Self::ClockSkew {
+                message: m(message),
+                skew,
+            },
+            Self::NotAuthorized { message } => Self::NotAuthorized {
+                message: m(message),
+            },
+            Self::Api { status, message } => Self::Api {
+                status,
+                message: m(message),
+            },
+            Self::Http { status, excerpt } => Self::Http {
+                status,
+                excerpt: m(excerpt),
+            },
+            other => other,
+        }
+    }
+}
+
+/// A [`Client`](crate::Client) could not be built. Names the setting or variable at fault, never
+/// the secret.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// A required setting was not given.
+    #[error("missing setting `{0}`")]
+    Missing(&'static str),
+    /// An environment variable was not set (or not Unicode).
+    #[error("environment variable {0} is not set")]
+    MissingEnv(&'static str),
+    /// A setting's value is unusable.
+    #[error("invalid `{field}`: {reason}")]
+    Invalid {
+        /// The setting (or environment variable).
+        field: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// No transport was given and no transport feature (`reqwest`, `surf`) is enabled.
+    #[error(
+        "no transport: enable the `reqwest` or `surf` feature, or pass one with `.transport(...)`"
+    )]
+    NoTransport,
+}

@@ -1,0 +1,61 @@
+//! Log Neuxnet mini app users in from a Rust backend.
+//!
+//! The mini app calls `wx.login()` and sends its backend a one-time `code`. The backend
+//! exchanges it, signed with the app secret, for an access token, then reads the user's profile
+//! with the token. [`Client`] does both, safely:
+//!
+//! - the code is never sent twice: the exchange is retried only when connecting failed before
+//!   any byte went out, and concurrent exchanges of one code on one client share one request;
+//! - errors say what happened and what to do ([`Error::CodeRejected`]: get a new code;
+//!   [`Error::SignatureRejected`]: check the secret and dialect, with the masked canonical
+//!   string; [`Error::ClockSkew`]: with the skew measured from the server's `Date` header);
+//! - the secret, codes and tokens never appear in `Debug`, errors or `tracing` output (codes and
+//!   tokens appear as 8-hex-digit fingerprints);
+//! - `user_info` (idempotent) is retried with bounded, jittered backoff on transport failures
+//!   and HTTP 5xx, never on API statuses.
+//!
+//! ```no_run
+//! use neux_oauth::{AuthCode, Client, Scope};
+//!
+//! # async fn handler(code_from_mini_app: String) -> Result<(), Box<dyn std::error::Error>> {
+//! let client = Client::from_env()?; // NEUX_BASE_URL, NEUX_CLIENT_ID, NEUX_SECRET
+//! let code = AuthCode::new(code_from_mini_app)?;
+//! let (tokens, user) = client.login(&code, &Scope::default()).await?;
+//! // Store user.open_id: it is the user's id within this mini app.
+//! # let _ = (tokens, user); Ok(()) }
+//! ```
+//!
+//! # Features
+//!
+//! | feature | what |
+//! | --- | --- |
+//! | `reqwest` (default) | the reqwest transport (needs a tokio runtime) |
+//! | `surf` | the surf transport (any executor) |
+//! | `test-util` | `neux_transport::test_util::MockTransport`, re-exported as [`test_util`] |
+//!
+//! Nothing in this crate needs tokio; only the reqwest transport does. Bring any other HTTP
+//! stack by implementing [`Transport`] and passing it to [`ClientBuilder::transport`].
+
+mod client;
+mod clock;
+mod date;
+mod error;
+mod retry;
+
+pub use client::{Client, ClientBuilder, SANDBOX_CODE_REJECTION_STATUSES, TokenSet};
+pub use clock::{Clock, ManualClock, SkewedClock, SystemClock};
+pub use error::{BuildError, Error, Skew};
+pub use retry::RetryPolicy;
+
+pub use neux_proto::{
+    AccessToken, ApiStatus, AuthCode, ClientId, Dialect, OpenId, Scope, ScopeName, UnionId,
+    UserInfo,
+};
+#[cfg(feature = "test-util")]
+pub use neux_transport::test_util;
+pub use neux_transport::{Transport, TransportConfig, TransportError};
+
+// The workspace README's Rust examples are compiled as doctests, so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;

@@ -1,0 +1,176 @@
+//! Building a client: required settings, the environment, and what is refused.
+#![allow(clippy::unwrap_used)]
+
+use neux_oauth::{BuildError, Client, Dialect};
+
+fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+    move |name| {
+        vars.iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| (*v).to_owned())
+    }
+}
+
+#[test]
+fn required_settings_are_named() {
+    let err = Client::builder()
+        .secret("s")
+        .base_url("https://a.test")
+        .build()
+        .unwrap_err();
+    assert_eq!(err, BuildError::Missing("client_id"));
+    let err = Client::builder()
+        .client_id("c")
+        .base_url("https://a.test")
+        .build()
+        .unwrap_err();
+    assert_eq!(err, BuildError::Missing("secret"));
+    let err = Client::builder()
+        .client_id("c")
+        .secret("s")
+        .build()
+        .unwrap_err();
+    assert_eq!(
+        err,
+        BuildError::Missing("base_url"),
+        "no silent default host"
+    );
+}
+
+#[test]
+fn environment_names_the_missing_variable() {
+    let all = [
+        ("NEUX_BASE_URL", "https://a.test"),
+        ("NEUX_CLIENT_ID", "c"),
+        ("NEUX_SECRET", "s"),
+        ("NEUX_DIALECT", "form"),
+    ];
+    let client = Client::builder()
+        .env_with(env(&all))
+        .unwrap()
+        .build()
+        .unwrap();
+    assert_eq!(client.dialect(), Dialect::Form);
+    assert_eq!(client.client_id().as_str(), "c");
+    for missing in ["NEUX_BASE_URL", "NEUX_CLIENT_ID", "NEUX_SECRET"] {
+        let vars: Vec<_> = all.iter().copied().filter(|(k, _)| *k != missing).collect();
+        let err = Client::builder().env_with(env(&vars)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("environment variable {missing} is not set")
+        );
+    }
+    let bad = [
+        ("NEUX_BASE_URL", "https://a.test"),
+        ("NEUX_CLIENT_ID", "c"),
+        ("NEUX_SECRET", "s"),
+        ("NEUX_DIALECT", "xml"),
+    ];
+    assert!(matches!(
+        Client::builder().env_with(env(&bad)),
+        Err(BuildError::Invalid {
+            field: "NEUX_DIALECT",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn base_urls_are_checked() {
+    let b = |url: &str| {
+        Client::builder()
+            .client_id("c")
+            .secret("s")
+            .base_url(url)
+            .build()
+    };
+    assert!(b("https://api.example.test").is_ok());
+    assert_eq!(
+        b("https://api.example.test/prefix/").unwrap().base_url(),
+        "https://api.example.test/prefix"
+    );
+    assert!(b("http://127.0.0.1:8080").is_ok());
+    assert!(b("http://[::1]:8080").is_ok());
+    assert!(b("http://localhost:1").is_ok());
+    for bad in [
+        "http://api.example.test",
+        "ftp://a.test",
+        "api.example.test",
+        "https://a.test/?x=1",
+        "https://u:p@a.test",
+        "",
+    ] {
+        assert!(
+            matches!(
+                b(bad),
+                Err(BuildError::Invalid {
+                    field: "base_url",
+                    ..
+                })
+            ),
+            "{bad}"
+        );
+    }
+    let insecure = Client::builder()
+        .client_id("c")
+        .secret("s")
+        .base_url("http://10.0.0.1")
+        .allow_insecure_http(true)
+        .build();
+    assert!(insecure.is_ok());
+}
+
+#[test]
+fn bad_values_are_refused_without_echoing_the_secret() {
+    let err = Client::builder()
+        .client_id("c")
+        .secret("top-secret\n")
+        .base_url("https://a.test")
+        .build()
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        BuildError::Invalid {
+            field: "secret",
+            ..
+        }
+    ));
+    assert!(!err.to_string().contains("top-secret"));
+    let err = Client::builder()
+        .client_id("has space")
+        .secret("s")
+        .base_url("https://a.test")
+        .build()
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        BuildError::Invalid {
+            field: "client_id",
+            ..
+        }
+    ));
+}
+
+#[test]
+fn debug_output_has_no_secret() {
+    let b = Client::builder()
+        .client_id("c")
+        .secret("hunter2-secret")
+        .base_url("https://a.test");
+    let text = format!("{b:?}");
+    assert!(
+        !text.contains("hunter2") && text.contains("[REDACTED]"),
+        "{text}"
+    );
+    let client = b.build().unwrap();
+    let text = format!("{client:?} {:#?}", client.clone());
+    assert!(!text.contains("hunter2"), "{text}");
+}
+
+#[test]
+fn client_is_send_sync_and_cheap_to_clone() {
+    fn assert_send_sync<T: Send + Sync + Clone + 'static>() {}
+    assert_send_sync::<Client>();
+    assert_send_sync::<neux_oauth::TokenSet>();
+    assert_send_sync::<neux_oauth::Error>();
+}

@@ -1,0 +1,179 @@
+//! The retry rules, checked request by request on the scripted transport.
+#![allow(clippy::unwrap_used)]
+
+use std::time::Duration;
+
+use neux_oauth::{AccessToken, AuthCode, Client, Error, RetryPolicy, Scope};
+use neux_transport::test_util::MockTransport;
+use neux_transport::{TimeoutPhase, TransportError};
+
+const TOKEN_OK: &str = r#"{"responseHeader":{"status":200,"msg":"OK"},"response":{"accessToken":"a.b.c","expire":60,"tokenType":"bearer"}}"#;
+const USER_OK: &str = r#"{"responseHeader":{"status":200,"msg":"OK"},"response":{"openId":"o1"}}"#;
+
+fn client(mock: &MockTransport) -> Client {
+    Client::builder()
+        .client_id("app")
+        .secret("secret")
+        .base_url("https://api.example.test")
+        .transport(mock.clone())
+        .retry(
+            RetryPolicy::default()
+                .base_delay(Duration::from_millis(1))
+                .max_delay(Duration::from_millis(2)),
+        )
+        .build()
+        .unwrap()
+}
+
+/// A "nothing was sent" connect failure, as the mock reports an empty script.
+fn connect_error() -> TransportError {
+    futures_lite::future::block_on(async {
+        use neux_transport::Transport;
+        MockTransport::new()
+            .send(http::Request::get("http://x/").body(Vec::new()).unwrap())
+            .await
+            .unwrap_err()
+    })
+}
+
+fn code() -> AuthCode {
+    AuthCode::new("one-time-code").unwrap()
+}
+
+#[tokio::test]
+async fn exchange_retries_only_what_was_never_sent() {
+    let mock = MockTransport::new();
+    mock.push_error(connect_error());
+    mock.push_json(200, TOKEN_OK);
+    client(&mock)
+        .exchange_code(&code(), &Scope::default())
+        .await
+        .unwrap();
+    assert_eq!(mock.requests().len(), 2, "a refused connection is retried");
+
+    let sent_errors = [
+        TransportError::Timeout {
+            origin: "https://api.example.test".into(),
+            phase: TimeoutPhase::Exchange,
+            after: Duration::from_secs(1),
+        },
+        TransportError::BodyTooLarge {
+            origin: "https://api.example.test".into(),
+            limit: 1,
+        },
+    ];
+    for e in sent_errors {
+        let mock = MockTransport::new();
+        mock.push_error(e.clone());
+        mock.push_json(200, TOKEN_OK);
+        let err = client(&mock)
+            .exchange_code(&code(), &Scope::default())
+            .await
+            .unwrap_err();
+        assert!(err.needs_new_code(), "{err:?}");
+        assert_eq!(mock.requests().len(), 1, "{e:?} must not be retried");
+    }
+}
+
+#[tokio::test]
+async fn exchange_request_is_exact() {
+    let mock = MockTransport::new();
+    mock.push_json(200, TOKEN_OK);
+    let tokens = client(&mock)
+        .exchange_code(&code(), &Scope::default())
+        .await
+        .unwrap();
+    let left = tokens.expires_in();
+    assert!(
+        left > Duration::from_secs(59) && left <= Duration::from_secs(60),
+        "{left:?}"
+    );
+    let req = &mock.requests()[0];
+    assert_eq!(req.method(), http::Method::POST);
+    assert_eq!(
+        req.uri(),
+        "https://api.example.test/neuopenapi/oauth/mini/accessToken"
+    );
+    assert_eq!(req.headers()["content-type"], "application/json");
+    let body: serde_json::Value = serde_json::from_slice(req.body()).unwrap();
+    assert_eq!(body["clientId"], "app");
+    assert_eq!(body["code"], "one-time-code");
+    assert!(body.get("secret").is_none());
+    assert_eq!(body["sign"].as_str().unwrap().len(), 64);
+}
+
+#[tokio::test]
+async fn user_info_retries_transport_and_5xx_but_not_api_statuses() {
+    let token = AccessToken::new("a+b.c/d").unwrap();
+    let mock = MockTransport::new();
+    mock.push_error(TransportError::Timeout {
+        origin: "o".into(),
+        phase: TimeoutPhase::Exchange,
+        after: Duration::from_secs(1),
+    });
+    mock.push_json(502, "<html>bad gateway</html>");
+    mock.push_json(200, USER_OK);
+    let user = client(&mock).user_info(&token).await.unwrap();
+    assert_eq!(user.open_id.as_str(), "o1");
+    let reqs = mock.requests();
+    assert_eq!(reqs.len(), 3);
+    assert_eq!(
+        reqs[0].uri(),
+        "https://api.example.test/neuopenapi/oauth/mini/user/info?accessToken=a%2Bb.c%2Fd"
+    );
+
+    let mock = MockTransport::new();
+    mock.push_json(
+        200,
+        r#"{"responseHeader":{"status":4030,"msg":"token invalid"}}"#,
+    );
+    let err = client(&mock).user_info(&token).await.unwrap_err();
+    assert!(matches!(err, Error::Api { .. }), "{err:?}");
+    assert_eq!(mock.requests().len(), 1);
+
+    let mock = MockTransport::new();
+    mock.push_json(404, "not found");
+    let err = client(&mock).user_info(&token).await.unwrap_err();
+    assert!(matches!(err, Error::Http { status: 404, .. }), "{err:?}");
+    assert_eq!(mock.requests().len(), 1, "4xx is not retried");
+}
+
+#[tokio::test]
+async fn no_retry_policy_means_one_attempt() {
+    let mock = MockTransport::new();
+    mock.push_json(503, "busy");
+    let c = Client::builder()
+        .client_id("app")
+        .secret("secret")
+        .base_url("https://api.example.test")
+        .transport(mock.clone())
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    assert!(c.user_info(&AccessToken::new("t").unwrap()).await.is_err());
+    assert_eq!(mock.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn a_server_echoing_the_code_or_token_is_scrubbed() {
+    let mock = MockTransport::new();
+    mock.push_json(
+        200,
+        r#"{"responseHeader":{"status":4999,"msg":"bad code one-time-code"}}"#,
+    );
+    let err = client(&mock)
+        .exchange_code(&code(), &Scope::default())
+        .await
+        .unwrap_err();
+    assert!(!err.to_string().contains("one-time-code"), "{err}");
+    let mock = MockTransport::new();
+    mock.push_json(
+        200,
+        r#"{"responseHeader":{"status":4999,"msg":"bad token tok-123"}}"#,
+    );
+    let err = client(&mock)
+        .user_info(&AccessToken::new("tok-123").unwrap())
+        .await
+        .unwrap_err();
+    assert!(!err.to_string().contains("tok-123"), "{err}");
+}
