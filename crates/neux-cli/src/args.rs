@@ -1,0 +1,132 @@
+//! Command-line arguments.
+
+use std::net::SocketAddr;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "neux",
+    version,
+    about = "Neuxnet mini app login: demo, sandbox, login, sign"
+)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Log in against an embedded sandbox and show each step.
+    Demo(DemoArgs),
+    /// Run the platform emulator in the foreground.
+    Sandbox(SandboxArgs),
+    /// Log a user in against any host (the secret comes from the environment).
+    Login(LoginArgs),
+    /// Sign a JSON object of parameters read from stdin.
+    Sign(SignArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum DialectArg {
+    /// application/json with clientId.
+    Json,
+    /// application/x-www-form-urlencoded with appid.
+    Form,
+}
+
+impl From<DialectArg> for neux_oauth::Dialect {
+    fn from(d: DialectArg) -> Self {
+        match d {
+            DialectArg::Json => Self::Json,
+            DialectArg::Form => Self::Form,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum TransportArg {
+    /// reqwest (tokio, rustls).
+    Reqwest,
+    /// surf (h1 client, native TLS).
+    Surf,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DemoArgs {
+    /// Wire form of the token call.
+    #[arg(long, value_enum, default_value = "json")]
+    pub dialect: DialectArg,
+    /// HTTP transport.
+    #[arg(long, value_enum, default_value = "reqwest")]
+    pub transport: TransportArg,
+    /// Scope to request, comma-separated.
+    #[arg(long, default_value = "user.info")]
+    pub scope: String,
+    /// Print only the user's profile, as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SandboxArgs {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:7878")]
+    pub listen: SocketAddr,
+    /// An app, as CLIENT_ID:SECRET (repeatable). Without one, a demo app is created.
+    #[arg(long = "app", value_parser = parse_app)]
+    pub apps: Vec<(String, String)>,
+    /// Allowed distance of a request's timestamp from the sandbox clock, in seconds.
+    #[arg(long, default_value_t = 300)]
+    pub window_secs: u64,
+}
+
+fn parse_app(s: &str) -> Result<(String, String), String> {
+    match s.split_once(':') {
+        Some((id, secret)) if !id.is_empty() && !secret.is_empty() => {
+            Ok((id.to_owned(), secret.to_owned()))
+        }
+        _ => Err("expected CLIENT_ID:SECRET".to_owned()),
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LoginArgs {
+    /// The platform's base URL.
+    #[arg(long, env = "NEUX_BASE_URL")]
+    pub base_url: String,
+    /// The mini app's client id.
+    #[arg(long, env = "NEUX_CLIENT_ID")]
+    pub client_id: String,
+    /// The one-time code from wx.login().
+    #[arg(long)]
+    pub code: String,
+    /// Scope to request, comma-separated.
+    #[arg(long, default_value = "user.info")]
+    pub scope: String,
+    /// Wire form of the token call.
+    #[arg(long, value_enum, default_value = "json")]
+    pub dialect: DialectArg,
+    /// HTTP transport.
+    #[arg(long, value_enum, default_value = "reqwest")]
+    pub transport: TransportArg,
+    /// The environment variable holding the app secret.
+    #[arg(long, default_value = "NEUX_SECRET")]
+    pub secret_env: String,
+    /// Print only the user's profile, as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+    /// Allow a plain-http base URL on a non-loopback host (codes travel unencrypted).
+    #[arg(long)]
+    pub allow_insecure_http: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SignArgs {
+    /// The environment variable holding the app secret.
+    #[arg(long, default_value = "NEUX_SECRET")]
+    pub secret_env: String,
+    /// Also print the canonical string (secret masked) on stderr.
+    #[arg(long)]
+    pub explain: bool,
+}

@@ -1,0 +1,130 @@
+//! `neux demo`: a whole login against an embedded sandbox, step by step.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use neux_oauth::{Client, UserInfo};
+use neux_sandbox::{Sandbox, UserSpec};
+
+use crate::args::{DemoArgs, TransportArg};
+use crate::login::{make_transport, parse_scope};
+use crate::out::{self, Failure, ms};
+use crate::recording::Recording;
+
+const DEMO_APP: &str = "demo-app";
+// The embedded sandbox's own app: not a real secret, and never printed.
+const DEMO_SECRET: &str = "demo-secret-for-the-embedded-sandbox";
+
+pub(crate) async fn run(a: &DemoArgs) -> Result<(), Failure> {
+    let scope = parse_scope(&a.scope)?;
+    let started = Instant::now();
+    let sandbox = Sandbox::builder()
+        .app(DEMO_APP, DEMO_SECRET)
+        .start()
+        .await
+        .map_err(|e| Failure::new("sandbox", e.to_string()))?;
+    let t_sandbox = started.elapsed();
+
+    let transport = Recording::new(make_transport(a.transport)?);
+    let client = Client::builder()
+        .client_id(DEMO_APP)
+        .secret(DEMO_SECRET)
+        .base_url(sandbox.base_url())
+        .dialect(a.dialect.into())
+        .shared_transport(Arc::new(transport.clone()))
+        .build()
+        .map_err(|e| Failure::new("config", e.to_string()))?;
+    let user = UserSpec {
+        id: Some("demo-user".into()),
+        nick_name: Some("Demo User".into()),
+        ..Default::default()
+    };
+    let minted = sandbox
+        .mint_code(client.client_id(), scope.clone(), user)
+        .map_err(|e| Failure::new("sandbox", e.to_string()))?;
+
+    let t = Instant::now();
+    let tokens = client.exchange_code(&minted.code, &scope).await?;
+    let t_exchange = t.elapsed();
+    let sign = transport.last_sign().unwrap_or_default();
+    let t = Instant::now();
+    let user = client.user_info(tokens.access_token()).await?;
+    let t_user = t.elapsed();
+    let total = started.elapsed();
+    sandbox.shutdown().await;
+
+    if a.json {
+        let json =
+            serde_json::to_string(&user).map_err(|e| Failure::new("output", e.to_string()))?;
+        out::println(&json);
+        return Ok(());
+    }
+    let transport_name = match a.transport {
+        TransportArg::Reqwest => "reqwest",
+        TransportArg::Surf => "surf",
+    };
+    let code = minted.code.expose_secret();
+    let short_code: String = code.chars().take(4).collect();
+    let short_sign: String = sign.chars().take(8).collect();
+    let lines = [
+        "neux demo: a whole login against an embedded sandbox".to_owned(),
+        format!(
+            "  dialect {}, transport {transport_name}, scope {scope}",
+            client.dialect()
+        ),
+        String::new(),
+        format!(
+            "1. sandbox    started at {} with app {DEMO_APP}  ({})",
+            client.base_url(),
+            ms(t_sandbox)
+        ),
+        format!(
+            "2. code       minted {short_code}… for user demo-user, valid {} s",
+            minted.expires_in
+        ),
+        format!(
+            "3. exchange   POST /neuopenapi/oauth/mini/accessToken  code {short_code}…  sign {short_sign}…  ({})",
+            ms(t_exchange)
+        ),
+        format!(
+            "4. token      {}, expires in {} s, scope {}",
+            tokens.token_type().unwrap_or("bearer"),
+            tokens.expires_in().as_secs(),
+            tokens.scope()
+        ),
+        format!(
+            "5. user info  GET /neuopenapi/oauth/mini/user/info?accessToken=…  ({})",
+            ms(t_user)
+        ),
+        String::new(),
+        "profile".to_owned(),
+    ];
+    for line in lines {
+        out::println(&line);
+    }
+    print_profile(&user);
+    out::println("");
+    out::println(&format!("logged in in {}", ms(total)));
+    Ok(())
+}
+
+/// The profile, one field a line, with the platform's names.
+pub(crate) fn print_profile(user: &UserInfo) {
+    let show = |v: Option<&str>| v.unwrap_or("null").to_owned();
+    let mut rows = vec![
+        ("openId", user.open_id.to_string()),
+        ("nickName", show(user.nick_name.as_deref())),
+        ("avatar", show(user.avatar.as_deref())),
+        ("email", show(user.email.as_deref())),
+        ("unionId", show(user.union_id.as_ref().map(|u| u.as_str()))),
+    ];
+    if let Some(c) = &user.country {
+        rows.push(("country", c.clone()));
+    }
+    if let Some(p) = &user.phone {
+        rows.push(("phone", p.clone()));
+    }
+    for (k, v) in rows {
+        out::println(&format!("  {k:<9} {v}"));
+    }
+}

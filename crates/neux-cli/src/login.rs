@@ -1,0 +1,69 @@
+//! `neux login`: a whole login against any host.
+
+use std::sync::Arc;
+
+use neux_oauth::{AuthCode, Client, Scope};
+use neux_transport::{Transport, TransportConfig};
+
+use crate::args::{LoginArgs, TransportArg};
+use crate::out::{self, Failure};
+
+/// The transport named on the command line.
+pub(crate) fn make_transport(arg: TransportArg) -> Result<Arc<dyn Transport>, Failure> {
+    let config = TransportConfig::default();
+    let failed = |e: neux_transport::TransportError| Failure::new("transport", e.to_string());
+    match arg {
+        #[cfg(feature = "reqwest")]
+        TransportArg::Reqwest => Ok(Arc::new(
+            neux_transport::ReqwestTransport::new(config).map_err(failed)?,
+        )),
+        #[cfg(feature = "surf")]
+        TransportArg::Surf => Ok(Arc::new(
+            neux_transport::SurfTransport::new(config).map_err(failed)?,
+        )),
+        #[allow(unreachable_patterns)]
+        other => {
+            let _ = (config, failed);
+            Err(Failure::new(
+                "usage",
+                format!("this neux was built without the {other:?} transport feature"),
+            ))
+        }
+    }
+}
+
+pub(crate) fn parse_scope(s: &str) -> Result<Scope, Failure> {
+    s.parse()
+        .map_err(|e| Failure::new("usage", format!("--scope: {e}")))
+}
+
+pub(crate) async fn run(a: &LoginArgs) -> Result<(), Failure> {
+    let secret = out::secret_from_env(&a.secret_env)?;
+    let scope = parse_scope(&a.scope)?;
+    let code = AuthCode::new(a.code.as_str())
+        .map_err(|e| Failure::new("usage", format!("--code: {e}")))?;
+    let client = Client::builder()
+        .base_url(a.base_url.as_str())
+        .client_id(a.client_id.as_str())
+        .secret(secret)
+        .dialect(a.dialect.into())
+        .shared_transport(make_transport(a.transport)?)
+        .allow_insecure_http(a.allow_insecure_http)
+        .build()
+        .map_err(|e| Failure::new("config", e.to_string()))?;
+    let (tokens, user) = client.login(&code, &scope).await?;
+    if a.json {
+        let json =
+            serde_json::to_string(&user).map_err(|e| Failure::new("output", e.to_string()))?;
+        out::println(&json);
+    } else {
+        out::println(&format!("logged in: openId {}", user.open_id));
+        crate::demo::print_profile(&user);
+        out::println(&format!(
+            "token: {}, expires in {} s",
+            tokens.token_type().unwrap_or("bearer"),
+            tokens.expires_in().as_secs()
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,52 @@
+//! `neux`: the neux SDK's command-line tool.
+//!
+//! - `neux demo`: a whole login against an embedded sandbox, step by step.
+//! - `neux sandbox`: the platform emulator as a server.
+//! - `neux login`: a whole login against any host.
+//! - `neux sign`: sign a JSON object of parameters by hand.
+//!
+//! Output is for people by default and for scripts with `--json`. Exit status 0 on success, 1
+//! with a one-line error on stderr on failure, 2 for a usage error. Secrets are read from the
+//! environment only (arguments show up in `ps`) and never printed.
+
+mod args;
+mod demo;
+mod login;
+mod out;
+mod recording;
+mod sandbox;
+mod sign;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::args::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Sign(a) => sign::run(&a),
+        command => match tokio::runtime::Runtime::new() {
+            Ok(rt) => rt.block_on(async move {
+                match command {
+                    Command::Demo(a) => demo::run(&a).await,
+                    Command::Sandbox(a) => sandbox::run(&a).await,
+                    Command::Login(a) => login::run(&a).await,
+                    Command::Sign(_) => Ok(()),
+                }
+            }),
+            Err(e) => Err(out::Failure::new(
+                "runtime",
+                format!("could not start the async runtime: {e}"),
+            )),
+        },
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            out::eprintln(&format!("error ({}): {}", f.kind, f.message));
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! `neux sandbox`: the emulator in the foreground, until Ctrl-C or SIGTERM.
+
+use std::hash::{BuildHasher, Hasher};
+use std::time::Duration;
+
+use neux_sandbox::Sandbox;
+
+use crate::args::SandboxArgs;
+use crate::out::{self, Failure};
+
+pub(crate) async fn run(a: &SandboxArgs) -> Result<(), Failure> {
+    // Handlers go in before the first line is printed: a script may signal as soon as it reads it.
+    let stop = Stop::install()?;
+    let generated = if a.apps.is_empty() {
+        Some(random_secret())
+    } else {
+        None
+    };
+    let mut builder = Sandbox::builder()
+        .listen(a.listen)
+        .window(Duration::from_secs(a.window_secs));
+    for (id, secret) in &a.apps {
+        builder = builder.app(id.as_str(), secret.as_str());
+    }
+    if let Some(secret) = &generated {
+        builder = builder.app("demo-app", secret.as_str());
+    }
+    let sandbox = builder
+        .start()
+        .await
+        .map_err(|e| Failure::new("sandbox", e.to_string()))?;
+    // The first line is a contract: scripts read the port from it.
+    out::println(&format!("listening on {}", sandbox.base_url()));
+    match &generated {
+        // A throwaway secret made for this run: printing it is the point.
+        Some(secret) => out::println(&format!(
+            "app demo-app, secret {secret} (generated; choose your own with --app CLIENT_ID:SECRET)"
+        )),
+        None => {
+            let ids: Vec<&str> = a.apps.iter().map(|(id, _)| id.as_str()).collect();
+            out::println(&format!("apps: {}", ids.join(", ")));
+        }
+    }
+    out::println("mint a code: POST /sandbox/v1/codes {\"clientId\": \"...\"}; stop with Ctrl-C");
+    stop.wait().await;
+    sandbox.shutdown().await;
+    out::eprintln("sandbox stopped");
+    Ok(())
+}
+
+/// SIGINT (Ctrl-C) and SIGTERM, registered up front.
+struct Stop {
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+}
+
+impl Stop {
+    fn install() -> Result<Self, Failure> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let failed = |e: std::io::Error| {
+                Failure::new("signal", format!("could not install signal handlers: {e}"))
+            };
+            Ok(Self {
+                int: signal(SignalKind::interrupt()).map_err(failed)?,
+                term: signal(SignalKind::terminate()).map_err(failed)?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Self {})
+    }
+
+    async fn wait(mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.int.recv() => {}
+            _ = self.term.recv() => {}
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = &mut self;
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+/// 128 bits of hex from the OS-seeded keys of `RandomState`.
+fn random_secret() -> String {
+    let mut out = String::new();
+    for i in 0..2u8 {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u8(i);
+        out.push_str(&format!("{:016x}", h.finish()));
+    }
+    out
+}
