@@ -1,9 +1,11 @@
 //! `cargo xtask <task>`: the project's chores, in Rust so they run the same everywhere.
 //!
 //! - `ci`: everything CI checks, in order, stopping at the first failure.
+//! - `bench [--quick]`: the benchmarks and their summary.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod bench;
 mod ci;
 
 use std::path::PathBuf;
@@ -18,9 +20,10 @@ fn main() -> ExitCode {
     }
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci::run(&args[1..]),
+        Some("bench") => bench::run(&args[1..]),
         Some("help") | Some("--help") | Some("-h") | None => {
             println!(
-                "usage: cargo xtask <task>\n\ntasks:\n  ci    fmt, clippy, tests (each feature set), doctests, docs, audit"
+                "usage: cargo xtask <task>\n\ntasks:\n  ci              fmt, clippy, tests (each feature set), doctests, docs, audit\n  bench [--quick] benchmarks; writes docs/benchmarks.md and target/neux-bench/summary.json"
             );
             Ok(())
         }

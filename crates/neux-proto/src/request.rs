@@ -198,15 +198,22 @@ impl TokenRequest {
         let mut digits = [0u8; 20];
         let timestamp = decimal(self.timestamp.as_millis(), &mut digits);
         // Both dialects' keys are already in signing order: appid|clientId < code < grantType
-        // < scope < (secret) < timestamp.
+        // < scope < (secret, at index 4) < timestamp.
         sign_sorted(
             &[
-                (dialect.client_id_key(), self.client_id.as_str().as_bytes()),
-                ("code", self.code.expose_secret().as_bytes()),
-                ("grantType", GRANT_TYPE.as_bytes()),
-                ("scope", self.scope.as_str().as_bytes()),
-                ("timestamp", timestamp),
+                (
+                    match dialect {
+                        Dialect::Json => "clientId=",
+                        Dialect::Form => "appid=",
+                    },
+                    self.client_id.as_str().as_bytes(),
+                ),
+                ("code=", self.code.expose_secret().as_bytes()),
+                ("grantType=authorization_code", b""),
+                ("scope=", self.scope.as_str().as_bytes()),
+                ("timestamp=", timestamp),
             ],
+            4,
             secret,
         )
     }

@@ -1,6 +1,7 @@
 //! The control API (`/sandbox/v1/*`), fault injection and the request log.
 
 use std::pin::Pin;
+use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -185,6 +186,9 @@ pub(crate) async fn observe(
 }
 
 fn take_fault(state: &State, path: &str) -> Option<(FaultSpec, FaultTiming)> {
+    if state.armed_faults.load(Ordering::Acquire) == 0 {
+        return None;
+    }
     let mut t = state.tables();
     let i = t
         .faults
@@ -195,6 +199,7 @@ fn take_fault(state: &State, path: &str) -> Option<(FaultSpec, FaultTiming)> {
     let out = (f.spec.clone(), f.timing);
     if f.remaining == 0 {
         t.faults.remove(i);
+        state.armed_faults.store(t.faults.len(), Ordering::Release);
     }
     Some(out)
 }
@@ -337,16 +342,24 @@ pub(crate) async fn arm_fault(AxumState(state): AxumState<State>, body: Bytes) -
 }
 
 pub(crate) fn arm(state: &State, rule: FaultRule) {
-    state.tables().faults.push(ArmedFault {
+    if rule.count == 0 {
+        return;
+    }
+    let mut t = state.tables();
+    t.faults.push(ArmedFault {
         path: rule.path,
         remaining: rule.count,
         spec: rule.fault,
         timing: rule.when,
     });
+    state.armed_faults.store(t.faults.len(), Ordering::Release);
 }
 
 pub(crate) async fn clear_faults(AxumState(state): AxumState<State>) -> Response {
-    state.tables().faults.clear();
+    let mut t = state.tables();
+    t.faults.clear();
+    state.armed_faults.store(0, Ordering::Release);
+    drop(t);
     envelope(
         StatusCode::OK,
         OK,

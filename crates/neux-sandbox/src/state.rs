@@ -90,6 +90,8 @@ pub(crate) struct Shared {
     pub clock: Arc<dyn Clock>,
     pub settings: Settings,
     pub jwt_key: [u8; 64],
+    /// How many fault rules are armed, so the common case (none) skips the lock.
+    pub armed_faults: std::sync::atomic::AtomicUsize,
     seed: [u8; 32],
     tables: Mutex<Tables>,
 }
@@ -114,6 +116,7 @@ impl Shared {
             clock,
             settings,
             jwt_key,
+            armed_faults: std::sync::atomic::AtomicUsize::new(0),
             seed,
             tables: Mutex::new(Tables::default()),
         }
