@@ -5,6 +5,9 @@
 //! - `neux login`: a whole login against any host.
 //! - `neux sign`: sign a JSON object of parameters by hand.
 //!
+//! Cargo features: `reqwest` and `surf` (both on by default) select which transports
+//! `--transport` offers.
+//!
 //! Output is for people by default and for scripts with `--json`. Exit status 0 on success, 1
 //! with a one-line error on stderr on failure, 2 for a usage error. Secrets are read from the
 //! environment only (arguments show up in `ps`) and never printed.

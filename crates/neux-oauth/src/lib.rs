@@ -25,6 +25,26 @@
 //! # let _ = (tokens, user); Ok(()) }
 //! ```
 //!
+//! # Trying it against the sandbox
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use neux_oauth::{Client, Scope};
+//!
+//! let sandbox = neux_sandbox::Sandbox::builder().app("demo-app", "demo-secret").start().await?;
+//! let client = Client::builder()
+//!     .client_id("demo-app")
+//!     .secret("demo-secret")
+//!     .base_url(sandbox.base_url())
+//!     .build()?;
+//! let code = sandbox.mint_code(client.client_id(), Scope::default(), Default::default())?.code;
+//! let (tokens, user) = client.login(&code, &Scope::default()).await?;
+//! assert_eq!(user.nick_name.as_deref(), Some("Sandbox User"));
+//! assert!(!tokens.is_expired());
+//! # Ok(()) }
+//! ```
+//!
 //! # Features
 //!
 //! | feature | what |
@@ -35,6 +55,8 @@
 //!
 //! Nothing in this crate needs tokio; only the reqwest transport does. Bring any other HTTP
 //! stack by implementing [`Transport`] and passing it to [`ClientBuilder::transport`].
+
+#![deny(missing_docs)]
 
 mod client;
 mod clock;
@@ -55,7 +77,32 @@ pub use neux_proto::{
 pub use neux_transport::test_util;
 pub use neux_transport::{Transport, TransportConfig, TransportError};
 
-// The workspace README's Rust examples are compiled as doctests, so they cannot rot.
+// Every Rust block of the README and of docs/ is compiled and run as a doctest, so the
+// documentation cannot rot.
 #[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
-struct ReadmeDoctests;
+mod documentation {
+    #[doc = include_str!("../../../README.md")]
+    struct Readme;
+    #[doc = include_str!("../../../docs/getting-started.md")]
+    struct GettingStarted;
+    #[doc = include_str!("../../../docs/testing.md")]
+    struct Testing;
+    #[doc = include_str!("../../../docs/errors.md")]
+    struct Errors;
+    #[doc = include_str!("../../../docs/security.md")]
+    struct Security;
+    #[doc = include_str!("../../../docs/architecture.md")]
+    struct Architecture;
+    #[doc = include_str!("../../../docs/client.md")]
+    struct ClientGuide;
+    #[doc = include_str!("../../../docs/sandbox.md")]
+    struct SandboxGuide;
+    #[doc = include_str!("../../../docs/transport.md")]
+    struct TransportGuide;
+    #[doc = include_str!("../../../docs/signing.md")]
+    struct Signing;
+    #[doc = include_str!("../../../docs/cli.md")]
+    struct Cli;
+    #[doc = include_str!("../../../docs/benchmarks.md")]
+    struct Benchmarks;
+}

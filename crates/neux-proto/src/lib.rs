@@ -32,11 +32,18 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! # Features
+//!
+//! None: the crate is always the same small, pure core (serde, sha2, hex, base64,
+//! form_urlencoded, zeroize, thiserror).
+//!
 //! # Secrets
 //!
 //! [`AppSecret`], [`AuthCode`] and [`AccessToken`] print as `[REDACTED]` in `Debug`, have no
 //! `Display` or `Serialize`, compare in constant time and are wiped on drop. Error messages name
 //! keys and positions, never values.
+
+#![deny(missing_docs)]
 
 mod jwt;
 mod params;

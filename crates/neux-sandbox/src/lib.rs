@@ -20,6 +20,8 @@
 //!
 //! Statuses for failures the platform does not document are defined in [`status`].
 //!
+//! The crate has no cargo features; it needs a tokio runtime (it is an axum server).
+//!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -33,6 +35,8 @@
 //! sandbox.shutdown().await;
 //! # Ok(()) }
 //! ```
+
+#![deny(missing_docs)]
 
 mod clock;
 mod control;

@@ -49,6 +49,8 @@
 //! versions); `cargo xtask ci` prints `cargo tree -d` so the cost stays visible, and the audit
 //! notices those old crates carry are listed with reasons in `.cargo/audit.toml`.
 
+#![deny(missing_docs)]
+
 mod config;
 mod error;
 #[cfg(feature = "reqwest")]
