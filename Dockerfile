@@ -6,7 +6,7 @@
 # The first line the container prints is `listening on http://0.0.0.0:7878`; mint codes with
 # POST /sandbox/v1/codes. Never expose it beyond your test network: it is an emulator.
 
-FROM rust:1.88-slim-bookworm AS build
+FROM rust:1-slim-bookworm AS build
 WORKDIR /src
 COPY . .
 # reqwest only: the sandbox needs no surf, and the image then needs no OpenSSL.
