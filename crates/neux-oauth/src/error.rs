@@ -131,10 +131,14 @@ impl Error {
         match self {
             Self::CodeRejected { .. } => true,
             Self::Transport(e) => e.may_have_been_sent(),
-            Self::Http { .. } | Self::Decode(_) => true,
-            // Refused before the code was looked at (signature, clock, authorisation) or not
-            // sent at all: the same code can be tried again once the cause is fixed.
-            _ => false,
+            // An unknown status, an error page or a garbled answer: whether the platform spent
+            // the code cannot be known, so it must not be presented again.
+            Self::Api { .. } | Self::Http { .. } | Self::Decode(_) => true,
+            // Refused before the code is looked at (signature, timestamp, authorisation): the
+            // same code can be tried again once the cause is fixed.
+            Self::SignatureRejected { .. }
+            | Self::ClockSkew { .. }
+            | Self::NotAuthorized { .. } => false,
         }
     }
 
