@@ -2,11 +2,13 @@
 //!
 //! - `ci`: everything CI checks, in order, stopping at the first failure.
 //! - `bench [--quick]`: the benchmarks and their summary.
+//! - `fuzz [--secs N] [TARGET ...]`: the fuzz targets in `fuzz/`.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod bench;
 mod ci;
+mod fuzz;
 
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
@@ -21,9 +23,10 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
+        Some("fuzz") => fuzz::run(&args[1..]),
         Some("help") | Some("--help") | Some("-h") | None => {
             println!(
-                "usage: cargo xtask <task>\n\ntasks:\n  ci              fmt, clippy, tests (each feature set), doctests, docs, audit\n  bench [--quick] benchmarks; writes docs/benchmarks.md and target/neux-bench/summary.json"
+                "usage: cargo xtask <task>\n\ntasks:\n  ci              fmt, clippy, tests (each feature set), doctests, docs, audit\n  bench [--quick] benchmarks; writes docs/benchmarks.md and target/neux-bench/summary.json\n  fuzz [--secs N] [TARGET..] the cargo-fuzz targets (not in CI)"
             );
             Ok(())
         }

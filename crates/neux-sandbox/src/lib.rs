@@ -46,6 +46,13 @@ mod server;
 mod state;
 pub mod status;
 
+/// Entry points for the fuzz targets in `fuzz/` (feature `fuzzing`; not a stable API).
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::platform::fuzz_token_request as token_request;
+}
+
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use control::{FaultRule, FaultSpec, FaultTiming, LoggedRequest};
 pub use server::{MintedCode, Sandbox, SandboxBuilder, SandboxError};

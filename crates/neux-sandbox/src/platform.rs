@@ -96,31 +96,10 @@ async fn exchange(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let mime = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    let dialect = match mime.as_str() {
-        "application/json" => Dialect::Json,
-        "application/x-www-form-urlencoded" => Dialect::Form,
-        _ => {
-            return Err(reject(
-                UNSUPPORTED_CONTENT_TYPE,
-                format!(
-                    "Content-Type {content_type:?} is not accepted: send application/json (clientId) or application/x-www-form-urlencoded (appid)"
-                ),
-            ));
-        }
-    };
+    let dialect = dialect_of(content_type)?;
     details.dialect = Some(dialect);
     let bytes = read_body(body).await?;
-    let pairs = match dialect {
-        Dialect::Json => parse_json(&bytes)?,
-        _ => parse_form(&bytes)?,
-    };
-    let fields = check_fields(dialect, pairs)?;
+    let fields = parse_token_request(dialect, &bytes)?;
     details.client_id = Some(fields.client_id.clone());
     if let Ok(code) = AuthCode::new(fields.code.as_str()) {
         details.code_fingerprint = Some(code.fingerprint());
@@ -241,6 +220,46 @@ async fn exchange(
         },
     );
     Ok(serde_json::json!({"accessToken": token, "expire": ttl, "tokenType": "bearer"}))
+}
+
+fn dialect_of(content_type: &str) -> Result<Dialect, Reject> {
+    let mime = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    match mime.as_str() {
+        "application/json" => Ok(Dialect::Json),
+        "application/x-www-form-urlencoded" => Ok(Dialect::Form),
+        _ => Err(reject(
+            UNSUPPORTED_CONTENT_TYPE,
+            format!(
+                "Content-Type {content_type:?} is not accepted: send application/json (clientId) or application/x-www-form-urlencoded (appid)"
+            ),
+        )),
+    }
+}
+
+/// Decodes and checks a token request body: everything that needs no state.
+fn parse_token_request(dialect: Dialect, bytes: &[u8]) -> Result<Fields, Reject> {
+    let pairs = match dialect {
+        Dialect::Json => parse_json(bytes)?,
+        _ => parse_form(bytes)?,
+    };
+    check_fields(dialect, pairs)
+}
+
+/// The request decoding, exposed for the fuzzers (feature `fuzzing`; not a stable API).
+#[cfg(feature = "fuzzing")]
+pub fn fuzz_token_request(content_type: &str, body: &[u8]) -> Result<(), String> {
+    let dialect = dialect_of(content_type).map_err(|r| r.msg)?;
+    let fields = parse_token_request(dialect, body).map_err(|r| r.msg)?;
+    // Both renderings of what was received must work on anything that decoded.
+    let _ = fields
+        .signed_params(dialect, &fields.code)
+        .canonical_string_redacted();
+    Ok(())
 }
 
 async fn read_body(body: Body) -> Result<Bytes, Reject> {

@@ -145,6 +145,13 @@ impl Shared {
         let expires_at_ms = now.saturating_add(self.settings.code_ttl.as_millis() as u64);
         let mut t = self.tables();
         t.counter += 1;
+        // A long-running sandbox must not keep every code forever: every 256 mints, forget codes
+        // one lifetime past their expiry (until then a late reuse still gets "used"/"expired").
+        if t.counter % 256 == 0 {
+            let ttl = self.settings.code_ttl.as_millis() as u64;
+            t.codes
+                .retain(|_, g| now < g.expires_at_ms.saturating_add(ttl));
+        }
         let code = self.random_code(t.counter);
         t.codes.insert(
             code.clone(),
