@@ -147,7 +147,7 @@ impl Shared {
         t.counter += 1;
         // A long-running sandbox must not keep every code forever: every 256 mints, forget codes
         // one lifetime past their expiry (until then a late reuse still gets "used"/"expired").
-        if t.counter % 256 == 0 {
+        if t.counter.is_multiple_of(256) {
             let ttl = self.settings.code_ttl.as_millis() as u64;
             t.codes
                 .retain(|_, g| now < g.expires_at_ms.saturating_add(ttl));
