@@ -67,23 +67,29 @@ fn mint_many(sb: &Sandbox, n: usize) -> Vec<AuthCode> {
         .collect()
 }
 
-/// The two calls as a user writes them with plain reqwest: sorted map, format!, hex.
-async fn handwritten_reqwest(http: &reqwest::Client, base: &str, code: &str) -> Value {
-    let ts = now_ms().to_string();
+/// The token body as a user writes it by hand: sorted map, `format!`, `hex::encode`.
+fn handwritten_body(code: &str) -> Value {
+    let ts = now_ms();
+    let ts_text = ts.to_string();
     let mut map = BTreeMap::new();
     for (k, v) in [
         ("clientId", APP),
         ("code", code),
         ("grantType", "authorization_code"),
         ("scope", "user.info"),
-        ("timestamp", &ts),
+        ("timestamp", ts_text.as_str()),
         ("secret", SECRET),
     ] {
         map.insert(k.to_owned(), v.to_owned());
     }
     let canonical: String = map.iter().map(|(k, v)| format!("{k}={v}")).collect();
     let sign = hex::encode(Sha256::digest(canonical.as_bytes()));
-    let body = json!({"clientId": APP, "code": code, "grantType": "authorization_code", "scope": "user.info", "timestamp": ts.parse::<u64>().unwrap(), "sign": sign});
+    json!({"clientId": APP, "code": code, "grantType": "authorization_code", "scope": "user.info", "timestamp": ts, "sign": sign})
+}
+
+/// The two calls with plain reqwest.
+async fn handwritten_reqwest(http: &reqwest::Client, base: &str, code: &str) -> Value {
+    let body = handwritten_body(code);
     let token: Value = http
         .post(format!("{base}/neuopenapi/oauth/mini/accessToken"))
         .json(&body)
@@ -109,23 +115,9 @@ async fn handwritten_reqwest(http: &reqwest::Client, base: &str, code: &str) -> 
     user
 }
 
+/// The two calls with plain surf.
 async fn handwritten_surf(http: &surf::Client, base: &str, code: &str) -> Value {
-    let ts = now_ms();
-    let ts_text = ts.to_string();
-    let mut map = BTreeMap::new();
-    for (k, v) in [
-        ("clientId", APP),
-        ("code", code),
-        ("grantType", "authorization_code"),
-        ("scope", "user.info"),
-        ("timestamp", ts_text.as_str()),
-        ("secret", SECRET),
-    ] {
-        map.insert(k.to_owned(), v.to_owned());
-    }
-    let canonical: String = map.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    let sign = hex::encode(Sha256::digest(canonical.as_bytes()));
-    let body = json!({"clientId": APP, "code": code, "grantType": "authorization_code", "scope": "user.info", "timestamp": ts, "sign": sign});
+    let body = handwritten_body(code);
     let mut res = http
         .post(format!("{base}/neuopenapi/oauth/mini/accessToken"))
         .body_json(&body)
@@ -137,10 +129,10 @@ async fn handwritten_surf(http: &surf::Client, base: &str, code: &str) -> Value 
         .as_str()
         .expect("token")
         .to_owned();
-    let q: String = form_urlencoded_byte(&access);
     let mut res = http
         .get(format!(
-            "{base}/neuopenapi/oauth/mini/user/info?accessToken={q}"
+            "{base}/neuopenapi/oauth/mini/user/info?accessToken={}",
+            form_urlencoded_byte(&access)
         ))
         .await
         .unwrap();
