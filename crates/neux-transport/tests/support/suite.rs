@@ -244,21 +244,6 @@ pub async fn connection_is_reused_and_recovers(t: &dyn Transport) {
     assert_eq!(res.status(), 200, "works again after a dropped connection");
 }
 
-pub async fn concurrent_requests(t: &dyn Transport) {
-    let server = TestServer::start();
-    let futures = (0..32).map(|i| t.send(get(&server.url(&format!("/large/{}", 1000 + i)))));
-    let results = futures_lite::future::block_on(async {
-        let mut out = Vec::new();
-        for f in futures {
-            out.push(f.await);
-        }
-        out
-    });
-    for (i, r) in results.into_iter().enumerate() {
-        assert_eq!(r.unwrap().body().len(), 1000 + i);
-    }
-}
-
 /// Instantiates the suite for one transport, as tokio tests.
 #[macro_export]
 macro_rules! conformance {
