@@ -509,6 +509,25 @@ mod tests {
         );
     }
 
+    /// From the fuzzer: parameters whose text equals the secret's are signed as any other text
+    /// (the secret still appears once, in its place).
+    #[test]
+    fn parameters_containing_the_secret_text_are_ordinary() {
+        let p = Params::new()
+            .with("MMfuzz-secretMM", "demo-secret")
+            .unwrap()
+            .with("v", "secret=demo-secret")
+            .unwrap();
+        assert_eq!(
+            p.canonical_string_redacted(),
+            "MMfuzz-secretMM=demo-secretsecret=[REDACTED]v=secret=demo-secret"
+        );
+        let expected: [u8; 32] =
+            Sha256::digest(b"MMfuzz-secretMM=demo-secretsecret=demo-secretv=secret=demo-secret")
+                .into();
+        assert_eq!(*p.sign(&secret()).as_bytes(), expected);
+    }
+
     #[test]
     fn strings_are_not_trimmed_or_encoded() {
         let p = Params::new().with("v", " a&b=c+%20 ").unwrap();
