@@ -88,6 +88,12 @@ impl SandboxBuilder {
         self
     }
 
+    /// How many requests the request log keeps, oldest dropped first (default 10,000).
+    pub fn request_log_capacity(mut self, entries: usize) -> Self {
+        self.settings.log_capacity = entries.max(1);
+        self
+    }
+
     /// The clock used for windows, expiries and the `Date` header (default: the system clock).
     pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
         self.clock = Arc::new(clock);
