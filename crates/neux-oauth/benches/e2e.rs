@@ -212,6 +212,33 @@ where
     t.elapsed().as_secs_f64() * 1e6 / n
 }
 
+/// SDK logins through `client` against hand-written logins with the plain surf client `http`.
+async fn vs_surf(
+    sb: &Sandbox,
+    s: &Sizes,
+    client: &Client,
+    http: &surf::Client,
+    base: &str,
+) -> (f64, f64) {
+    interleaved(
+        sb,
+        s,
+        |code| {
+            let c = client.clone();
+            async move {
+                c.login(&code, &Scope::default()).await.unwrap();
+            }
+        },
+        |code| {
+            let (h, base) = (http.clone(), base.to_owned());
+            async move {
+                handwritten_surf(&h, &base, code.expose_secret()).await;
+            }
+        },
+    )
+    .await
+}
+
 fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     status
@@ -321,42 +348,10 @@ async fn main() {
         .set_tcp_no_delay(true)
         .try_into()
         .unwrap();
-    let (o, b) = interleaved(
-        &sb,
-        &s,
-        |code| {
-            let c = surf_client.clone();
-            async move {
-                c.login(&code, &Scope::default()).await.unwrap();
-            }
-        },
-        |code| {
-            let (h, base) = (plain_surf.clone(), base.clone());
-            async move {
-                handwritten_surf(&h, &base, code.expose_secret()).await;
-            }
-        },
-    )
-    .await;
+    let (o, b) = vs_surf(&sb, &s, &surf_client, &plain_surf, &base).await;
     cases.push(json!({"name": "login/loopback surf vs hand-written-surf-defaults", "ours": o, "baseline": b, "unit": "µs/login", "ratio": o / b}));
     println!("login/loopback surf: ours {o:.1} µs, hand-written (surf defaults) {b:.1} µs");
-    let (o2, b2) = interleaved(
-        &sb,
-        &s,
-        |code| {
-            let c = surf_client.clone();
-            async move {
-                c.login(&code, &Scope::default()).await.unwrap();
-            }
-        },
-        |code| {
-            let (h, base) = (no_pool_surf.clone(), base.clone());
-            async move {
-                handwritten_surf(&h, &base, code.expose_secret()).await;
-            }
-        },
-    )
-    .await;
+    let (o2, b2) = vs_surf(&sb, &s, &surf_client, &no_pool_surf, &base).await;
     cases.push(json!({"name": "login/loopback surf vs hand-written", "ours": o2, "baseline": b2, "unit": "µs/login", "ratio": o2 / b2}));
     println!("login/loopback surf: ours {o2:.1} µs, hand-written (same config) {b2:.1} µs");
 
