@@ -68,6 +68,22 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     ]);
     run_step("clippy", clippy)?;
 
+    // The libraries with no backend at all: what a user bringing their own Transport builds.
+    let mut bare = cargo();
+    bare.args([
+        "clippy",
+        "-p",
+        "neux-transport",
+        "-p",
+        "neux-oauth",
+        "--no-default-features",
+        "--lib",
+        "--",
+        "-D",
+        "warnings",
+    ]);
+    run_step("clippy (no transport backend)", bare)?;
+
     for (label, flags) in TEST_RUNS {
         let mut test = cargo();
         test.args(["nextest", "run", "--no-fail-fast"]).args(*flags);

@@ -10,25 +10,26 @@ use crate::out::{self, Failure};
 
 /// The transport named on the command line.
 pub(crate) fn make_transport(arg: TransportArg) -> Result<Arc<dyn Transport>, Failure> {
-    let config = TransportConfig::default();
     let failed = |e: neux_transport::TransportError| Failure::new("transport", e.to_string());
     match arg {
         #[cfg(feature = "reqwest")]
         TransportArg::Reqwest => Ok(Arc::new(
-            neux_transport::ReqwestTransport::new(config).map_err(failed)?,
+            neux_transport::ReqwestTransport::new(TransportConfig::default()).map_err(failed)?,
+        )),
+        #[cfg(not(feature = "reqwest"))]
+        TransportArg::Reqwest => Err(Failure::new(
+            "usage",
+            "this neux was built without the `reqwest` transport feature",
         )),
         #[cfg(feature = "surf")]
         TransportArg::Surf => Ok(Arc::new(
-            neux_transport::SurfTransport::new(config).map_err(failed)?,
+            neux_transport::SurfTransport::new(TransportConfig::default()).map_err(failed)?,
         )),
-        #[allow(unreachable_patterns)]
-        other => {
-            let _ = (config, failed);
-            Err(Failure::new(
-                "usage",
-                format!("this neux was built without the {other:?} transport feature"),
-            ))
-        }
+        #[cfg(not(feature = "surf"))]
+        TransportArg::Surf => Err(Failure::new(
+            "usage",
+            "this neux was built without the `surf` transport feature",
+        )),
     }
 }
 

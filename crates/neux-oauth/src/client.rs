@@ -208,8 +208,12 @@ impl ClientBuilder {
         )?;
         let transport = match self.transport {
             Some(t) => t,
-            None => neux_transport::default_transport(self.transport_config)
-                .ok_or(BuildError::NoTransport)?,
+            None => neux_transport::default_transport(self.transport_config).map_err(|e| {
+                BuildError::Invalid {
+                    field: "transport",
+                    reason: e.to_string(),
+                }
+            })?,
         };
         Ok(Client {
             inner: Arc::new(Inner {
@@ -651,11 +655,13 @@ impl Inner {
 
 fn retry_user_info(e: &Error) -> bool {
     match e {
-        // Reading a profile is idempotent: any transport failure may be retried.
+        // Reading a profile is idempotent: any failure of the exchange itself may be retried,
+        // but not a request that cannot be built, an answer that is too big, or no transport.
         Error::Transport(t) => !matches!(
             t,
             neux_transport::TransportError::InvalidRequest { .. }
                 | neux_transport::TransportError::BodyTooLarge { .. }
+                | neux_transport::TransportError::Unavailable { .. }
         ),
         Error::Http { status, .. } => *status >= 500,
         _ => false,

@@ -218,9 +218,4 @@ pub enum BuildError {
         /// Why.
         reason: String,
     },
-    /// No transport was given and no transport feature (`reqwest`, `surf`) is enabled.
-    #[error(
-        "no transport: enable the `reqwest` or `surf` feature, or pass one with `.transport(...)`"
-    )]
-    NoTransport,
 }

@@ -29,6 +29,9 @@ pub struct Cause(String);
 
 impl Cause {
     /// Flattens `err` and its sources into one line, removing `query` and its values.
+    // Only the backends read lower layers' errors; a build with none (a user's own transport)
+    // has no use for it.
+    #[cfg_attr(not(any(feature = "reqwest", feature = "surf")), allow(dead_code))]
     pub(crate) fn scrubbed(err: &(dyn std::error::Error + 'static), query: Option<&str>) -> Self {
         let mut text = err.to_string();
         let mut source = err.source();
@@ -44,6 +47,10 @@ impl Cause {
     }
 
     /// A cause from plain text, scrubbed like [`scrubbed`](Self::scrubbed).
+    #[cfg_attr(
+        not(any(feature = "reqwest", feature = "surf", feature = "test-util")),
+        allow(dead_code)
+    )]
     pub(crate) fn from_text(mut text: String, query: Option<&str>) -> Self {
         if let Some(query) = query.filter(|q| !q.is_empty()) {
             text = text.replace(query, "[REDACTED]");
@@ -120,6 +127,13 @@ pub enum TransportError {
         /// The cap, in bytes.
         limit: usize,
     },
+    /// No transport could be had: no backend feature is enabled, or the backend's client could
+    /// not be created (TLS initialisation, say). **Nothing was sent.**
+    #[error("no HTTP transport available: {reason}")]
+    Unavailable {
+        /// Why.
+        reason: String,
+    },
     /// The request could not be built (bad URL, header or method): **nothing was sent**.
     #[error("invalid request: {reason}")]
     InvalidRequest {
@@ -133,7 +147,7 @@ impl TransportError {
     /// (exchanging a one-time code) must not be sent again.
     pub fn may_have_been_sent(&self) -> bool {
         match self {
-            Self::Connect { .. } | Self::InvalidRequest { .. } => false,
+            Self::Connect { .. } | Self::InvalidRequest { .. } | Self::Unavailable { .. } => false,
             Self::Timeout { phase, .. } => *phase == TimeoutPhase::Exchange,
             Self::Interrupted { .. } | Self::BodyTooLarge { .. } => true,
         }
@@ -142,7 +156,8 @@ impl TransportError {
     /// Whether sending the same request again could help and cannot do harm: the request did
     /// not go out, and the failure was not in the request itself.
     pub fn is_safe_to_retry(&self) -> bool {
-        !self.may_have_been_sent() && !matches!(self, Self::InvalidRequest { .. })
+        !self.may_have_been_sent()
+            && !matches!(self, Self::InvalidRequest { .. } | Self::Unavailable { .. })
     }
 
     /// Whether this is a timeout, in either phase.
@@ -164,6 +179,7 @@ impl TransportError {
 }
 
 /// `scheme://host[:port]` of a URI: what errors may show.
+#[cfg_attr(not(any(feature = "reqwest", feature = "surf")), allow(dead_code))]
 pub(crate) fn origin(uri: &http::Uri) -> String {
     match (uri.scheme_str(), uri.authority()) {
         (Some(scheme), Some(authority)) => {
@@ -226,6 +242,8 @@ mod tests {
             after: Duration::from_secs(1),
         };
         assert!(!t.may_have_been_sent() && t.is_connect());
+        let none = TransportError::Unavailable { reason: "r".into() };
+        assert!(!none.may_have_been_sent() && !none.is_safe_to_retry());
         let bad = TransportError::InvalidRequest { reason: "r".into() };
         assert!(!bad.may_have_been_sent() && !bad.is_safe_to_retry());
         let big = TransportError::BodyTooLarge {

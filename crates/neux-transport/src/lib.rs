@@ -100,29 +100,24 @@ impl<T: Transport + ?Sized> Transport for Box<T> {
     }
 }
 
-/// The transport of the enabled backend with the default limits: reqwest when its feature is
-/// on, otherwise surf. `None` when neither feature is enabled.
+/// The transport of the enabled backend, built with `config`: reqwest when its feature is on,
+/// otherwise surf. Fails with [`TransportError::Unavailable`] when neither feature is enabled or
+/// the backend's client cannot be created.
 ///
 /// ```
 /// # #[cfg(any(feature = "reqwest", feature = "surf"))]
-/// assert!(neux_transport::default_transport(Default::default()).is_some());
+/// assert!(neux_transport::default_transport(Default::default()).is_ok());
 /// ```
-pub fn default_transport(config: TransportConfig) -> Option<Arc<dyn Transport>> {
+pub fn default_transport(config: TransportConfig) -> Result<Arc<dyn Transport>, TransportError> {
     #[cfg(feature = "reqwest")]
-    {
-        return ReqwestTransport::new(config)
-            .ok()
-            .map(|t| Arc::new(t) as Arc<dyn Transport>);
-    }
+    return Ok(Arc::new(ReqwestTransport::new(config)?));
     #[cfg(all(feature = "surf", not(feature = "reqwest")))]
-    {
-        return SurfTransport::new(config)
-            .ok()
-            .map(|t| Arc::new(t) as Arc<dyn Transport>);
-    }
-    #[allow(unreachable_code)]
+    return Ok(Arc::new(SurfTransport::new(config)?));
+    #[cfg(not(any(feature = "reqwest", feature = "surf")))]
     {
         let _ = config;
-        None
+        Err(TransportError::Unavailable {
+            reason: "no backend feature is enabled: enable `reqwest` or `surf`, or bring your own Transport".into(),
+        })
     }
 }

@@ -33,9 +33,9 @@ impl ReqwestTransport {
             .connect_timeout(config.connect_timeout_value())
             .no_proxy()
             .build()
-            .map_err(|e| TransportError::InvalidRequest {
+            .map_err(|e| TransportError::Unavailable {
                 reason: format!(
-                    "could not build the HTTP client: {}",
+                    "could not build the reqwest client: {}",
                     Cause::scrubbed(&e, None)
                 ),
             })?;
