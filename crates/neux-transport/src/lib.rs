@@ -55,6 +55,7 @@ mod config;
 mod error;
 #[cfg(feature = "reqwest")]
 mod reqwest_transport;
+mod sleep;
 #[cfg(feature = "surf")]
 mod surf_transport;
 #[cfg(feature = "test-util")]
@@ -67,6 +68,11 @@ pub use config::TransportConfig;
 pub use error::{Cause, TimeoutPhase, TransportError};
 #[cfg(feature = "reqwest")]
 pub use reqwest_transport::ReqwestTransport;
+#[cfg(feature = "surf")]
+pub use sleep::AsyncIoSleep;
+#[cfg(feature = "tokio")]
+pub use sleep::TokioSleep;
+pub use sleep::{AsyncSleep, Sleep};
 #[cfg(feature = "surf")]
 pub use surf_transport::SurfTransport;
 
@@ -84,6 +90,12 @@ pub type HttpResponse = http::Response<Vec<u8>>;
 pub trait Transport: Send + Sync + std::fmt::Debug {
     /// Sends `request` and reads the whole response body.
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError>;
+
+    /// The timer of the runtime this transport runs on, for the backoff between retries
+    /// (default: none; a client then needs one given to it, or no retries).
+    fn sleeper(&self) -> Option<Arc<dyn AsyncSleep>> {
+        None
+    }
 }
 
 #[async_trait]
@@ -91,12 +103,18 @@ impl<T: Transport + ?Sized> Transport for Arc<T> {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
         (**self).send(request).await
     }
+    fn sleeper(&self) -> Option<Arc<dyn AsyncSleep>> {
+        (**self).sleeper()
+    }
 }
 
 #[async_trait]
 impl<T: Transport + ?Sized> Transport for Box<T> {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
         (**self).send(request).await
+    }
+    fn sleeper(&self) -> Option<Arc<dyn AsyncSleep>> {
+        (**self).sleeper()
     }
 }
 

@@ -97,6 +97,10 @@ impl Transport for ReqwestTransport {
         *out.headers_mut() = std::mem::take(response.headers_mut());
         Ok(out)
     }
+
+    fn sleeper(&self) -> Option<std::sync::Arc<dyn crate::AsyncSleep>> {
+        Some(std::sync::Arc::new(crate::TokioSleep))
+    }
 }
 
 fn map_error(

@@ -194,4 +194,8 @@ impl Transport for SurfTransport {
         };
         futures_lite::future::or(work, deadline).await
     }
+
+    fn sleeper(&self) -> Option<std::sync::Arc<dyn crate::AsyncSleep>> {
+        Some(std::sync::Arc::new(crate::AsyncIoSleep))
+    }
 }

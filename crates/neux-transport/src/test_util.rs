@@ -3,9 +3,10 @@
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use crate::error::{Cause, TransportError};
-use crate::{HttpRequest, HttpResponse, Transport, async_trait};
+use crate::{AsyncSleep, HttpRequest, HttpResponse, Sleep, Transport, async_trait};
 
 /// One scripted answer.
 #[derive(Debug)]
@@ -21,6 +22,10 @@ pub enum Reply {
 /// When the script runs out, `send` fails with [`TransportError::Connect`] (nothing sent) and
 /// the request is still recorded, so a test sees the unexpected call.
 ///
+/// Its [`sleeper`](Transport::sleeper) does not wait: a client's backoff between retries
+/// completes at once and is recorded ([`sleeps`](Self::sleeps)), so scripted retry tests run
+/// instantly and can still check the delays asked for.
+///
 /// ```
 /// use neux_transport::test_util::MockTransport;
 /// use neux_transport::Transport;
@@ -32,15 +37,27 @@ pub enum Reply {
 /// assert_eq!(mock.requests()[0].uri().path(), "/x");
 /// # });
 /// ```
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct MockTransport {
     inner: Arc<Mutex<State>>,
 }
 
-#[derive(Debug, Default)]
+// Recorded requests carry codes in bodies and tokens in URLs: `Debug` shows counts only.
+impl std::fmt::Debug for MockTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = self.state();
+        f.debug_struct("MockTransport")
+            .field("requests", &state.requests.len())
+            .field("replies_left", &state.replies.len())
+            .finish()
+    }
+}
+
+#[derive(Default)]
 struct State {
     replies: VecDeque<Reply>,
     requests: Vec<HttpRequest>,
+    sleeps: Vec<Duration>,
 }
 
 impl MockTransport {
@@ -84,6 +101,18 @@ impl MockTransport {
     pub fn remaining(&self) -> usize {
         self.state().replies.len()
     }
+
+    /// Every backoff delay a client asked this transport's sleeper for, in order.
+    pub fn sleeps(&self) -> Vec<Duration> {
+        self.state().sleeps.clone()
+    }
+}
+
+impl AsyncSleep for MockTransport {
+    fn sleep(&self, duration: Duration) -> Sleep {
+        self.state().sleeps.push(duration);
+        Box::pin(std::future::ready(()))
+    }
 }
 
 #[async_trait]
@@ -99,5 +128,9 @@ impl Transport for MockTransport {
                 cause: Cause::from_text("the mock transport's script is empty".into(), None),
             }),
         }
+    }
+
+    fn sleeper(&self) -> Option<Arc<dyn AsyncSleep>> {
+        Some(Arc::new(self.clone()))
     }
 }
