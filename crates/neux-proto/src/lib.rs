@@ -54,7 +54,9 @@ mod secret;
 mod sign;
 
 pub use jwt::{ClaimsError, TokenClaims};
-pub use params::{ListItem, ParamError, ParamValue, Params, UnsupportedKind, cmp_keys};
+pub use params::{
+    ListItem, ParamError, ParamValue, Params, SENSITIVE_KEYS, UnsupportedKind, cmp_keys,
+};
 pub use request::{
     Dialect, DialectParseError, GRANT_TYPE, TOKEN_PATH, Timestamp, TokenRequest, TokenRequestBody,
     USER_INFO_PATH, user_info_path_and_query,

@@ -125,9 +125,47 @@ impl ParamError {
 /// assert!(params.insert("secret", "x").is_err());
 /// # Ok::<(), neux_proto::ParamError>(())
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// `Debug` prints every key, and the values of all but the sensitive ones: those named in
+/// [`SENSITIVE_KEYS`] and those marked with [`mark_sensitive`](Params::mark_sensitive) print as
+/// `[REDACTED]`.
+#[derive(Clone, Default)]
 pub struct Params {
     entries: Vec<(String, ParamValue)>,
+    // Keys whose values never print; not part of the map's value (equality ignores it).
+    sensitive: Vec<String>,
+}
+
+/// Keys whose values are credentials wherever the platform uses them: their values never print
+/// in a [`Params`]'s `Debug`.
+pub const SENSITIVE_KEYS: [&str; 4] = ["code", "accessToken", "refreshToken", "password"];
+
+impl PartialEq for Params {
+    fn eq(&self, other: &Self) -> bool {
+        self.entries == other.entries
+    }
+}
+
+impl Eq for Params {}
+
+impl fmt::Debug for Params {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Redacted;
+        impl fmt::Debug for Redacted {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("[REDACTED]")
+            }
+        }
+        let mut map = f.debug_map();
+        for (key, value) in &self.entries {
+            if self.is_sensitive(key) {
+                map.entry(key, &Redacted);
+            } else {
+                map.entry(key, value);
+            }
+        }
+        map.finish()
+    }
 }
 
 /// Orders keys as Java's `String.compareTo` does: by UTF-16 code unit.
@@ -148,6 +186,28 @@ impl Params {
     /// An empty map.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Marks `key` as sensitive: its value prints as `[REDACTED]` in `Debug` (whether or not the
+    /// key is present yet). Use it for any credential a call carries beyond [`SENSITIVE_KEYS`].
+    ///
+    /// ```
+    /// use neux_proto::Params;
+    /// let mut params = Params::new().with("cardNo", "4111111111111111")?;
+    /// params.mark_sensitive("cardNo");
+    /// assert_eq!(format!("{params:?}"), r#"{"cardNo": [REDACTED]}"#);
+    /// # Ok::<(), neux_proto::ParamError>(())
+    /// ```
+    pub fn mark_sensitive(&mut self, key: impl Into<String>) {
+        let key = key.into();
+        if !self.sensitive.contains(&key) {
+            self.sensitive.push(key);
+        }
+    }
+
+    /// Whether `key`'s value is kept out of `Debug`.
+    pub fn is_sensitive(&self, key: &str) -> bool {
+        SENSITIVE_KEYS.contains(&key) || self.sensitive.iter().any(|k| k == key)
     }
 
     /// Inserts or replaces a parameter, returning the value it replaced.
@@ -208,6 +268,7 @@ impl Params {
         let object = value.as_object().ok_or(ParamError::NotAnObject)?;
         let mut params = Self {
             entries: Vec::with_capacity(object.len()),
+            sensitive: Vec::new(),
         };
         for (key, v) in object {
             if key == SECRET_KEY {
@@ -418,6 +479,29 @@ impl Serialize for Params {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_hides_credential_values_and_marked_keys() {
+        let mut p = Params::new()
+            .with("code", "the-code-value")
+            .unwrap()
+            .with("accessToken", "the-token-value")
+            .unwrap()
+            .with("amount", 100u64)
+            .unwrap()
+            .with("cardNo", "4111-card")
+            .unwrap();
+        p.mark_sensitive("cardNo");
+        let text = format!("{p:?}");
+        for hidden in ["the-code-value", "the-token-value", "4111-card"] {
+            assert!(!text.contains(hidden), "{text}");
+        }
+        assert!(text.contains("\"amount\": UInt(100)"), "{text}");
+        // Marking is not part of the map's value.
+        let mut q = p.clone();
+        q.mark_sensitive("amount");
+        assert_eq!(p, q);
+    }
     use serde_json::json;
 
     #[test]

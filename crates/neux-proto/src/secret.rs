@@ -56,11 +56,7 @@ fn check(what: &'static str, s: &str, allow_space: bool) -> Result<(), InvalidIn
 /// Equality that takes the same time wherever the first difference is, so comparing a guess
 /// against a secret leaks nothing through timing (only the lengths).
 pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
-    std::hint::black_box(diff) == 0
+    subtle::ConstantTimeEq::ct_eq(a, b).into()
 }
 
 macro_rules! secret_string {

@@ -15,7 +15,9 @@ pub const SECRET_MASK: &str = "[REDACTED]";
 
 /// A request signature: the SHA-256 digest, shown as 64 lowercase hex digits.
 ///
-/// Not a secret (it is sent with every request), so it prints in full.
+/// Not a secret (it is sent with every request), so it prints in full. Equality (`==`) takes the
+/// same time wherever the first difference is, so a server that checks signatures with it
+/// leaks nothing through timing.
 ///
 /// ```
 /// use neux_proto::Signature;
@@ -23,8 +25,23 @@ pub const SECRET_MASK: &str = "[REDACTED]";
 /// assert_eq!(sig.to_string().len(), 64);
 /// # Ok::<(), neux_proto::SignatureParseError>(())
 /// ```
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy)]
 pub struct Signature([u8; 32]);
+
+// Equal signatures have equal bytes, so hashing the bytes agrees with the constant-time `==`.
+impl std::hash::Hash for Signature {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
+
+impl PartialEq for Signature {
+    fn eq(&self, other: &Self) -> bool {
+        constant_time_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for Signature {}
 
 /// Text that is not 64 hex digits was given as a signature.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -46,9 +63,9 @@ impl Signature {
     }
 
     /// Compares against a signature received from elsewhere in constant time (for servers that
-    /// verify signatures).
+    /// verify signatures); the same as `==`.
     pub fn verify(&self, received: &Signature) -> bool {
-        constant_time_eq(&self.0, &received.0)
+        self == received
     }
 
     /// The first `n` hex digits, for shortened display (`n` is capped at 64).
@@ -302,7 +319,9 @@ impl Params {
     /// ```
     pub fn sign(&self, secret: &AppSecret) -> Signature {
         let secret = secret.expose_secret().as_bytes();
-        if self.canonical_fits(STAGE - secret.len()) {
+        // A secret longer than the stage itself (allowed: it is only hashed) always streams.
+        let room = STAGE.checked_sub(secret.len());
+        if room.is_some_and(|room| self.canonical_fits(room)) {
             let mut sink = Staged::new();
             write_canonical(self, secret, &mut sink);
             sink.finish()
@@ -413,6 +432,33 @@ mod tests {
         for c in cases {
             assert_eq!(decimal(c, &mut buf), c.to_string().as_bytes(), "{c}");
         }
+    }
+
+    #[test]
+    fn secrets_longer_than_the_stage_sign_like_the_plain_digest() {
+        // `STAGE - secret.len()` underflowed for secrets over 256 bytes (a debug panic).
+        for len in [STAGE - 1, STAGE, STAGE + 1, 4096] {
+            let long = AppSecret::new("s".repeat(len)).unwrap();
+            let p = Params::new().with("appid", "a").unwrap();
+            let expected: [u8; 32] = Sha256::digest(p.canonical_bytes(&long)).into();
+            assert_eq!(*p.sign(&long).as_bytes(), expected, "secret of {len} bytes");
+        }
+    }
+
+    #[test]
+    fn signature_equality_is_byte_equality() {
+        let a: Signature = "964bd40923c2f8911560c18cb06f580d3d26436378c11edff3f0691e4db00242"
+            .parse()
+            .unwrap();
+        let mut flipped = *a.as_bytes();
+        for i in [0, 15, 31] {
+            flipped[i] ^= 1;
+            assert_ne!(a, Signature(flipped));
+            assert!(!a.verify(&Signature(flipped)));
+            flipped[i] ^= 1;
+        }
+        assert_eq!(a, Signature(flipped));
+        assert!(a.verify(&Signature(flipped)));
     }
 
     #[test]
