@@ -79,6 +79,10 @@ pub(crate) struct SandboxArgs {
     /// Allowed distance of a request's timestamp from the sandbox clock, in seconds.
     #[arg(long, default_value_t = 300)]
     pub window_secs: u64,
+    /// Allow a non-loopback --listen address. The control API (/sandbox/v1/*) has no
+    /// authentication: anyone who reaches it can mint codes and read the request log.
+    #[arg(long)]
+    pub allow_remote: bool,
 }
 
 fn parse_app(s: &str) -> Result<(String, String), String> {
@@ -98,8 +102,9 @@ pub(crate) struct LoginArgs {
     /// The mini app's client id.
     #[arg(long, env = "NEUX_CLIENT_ID")]
     pub client_id: String,
-    /// The one-time code from wx.login().
-    #[arg(long)]
+    /// The one-time code from wx.login(), or `-` to read it from stdin. Safer: set NEUX_CODE
+    /// or pipe it in, since arguments show up in `ps`.
+    #[arg(long, env = "NEUX_CODE", hide_env_values = true)]
     pub code: String,
     /// Scope to request, comma-separated.
     #[arg(long, default_value = "user.info")]

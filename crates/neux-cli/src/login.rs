@@ -28,7 +28,7 @@ pub(crate) fn make_transport(arg: TransportArg) -> Result<Arc<dyn Transport>, Fa
         #[cfg(not(feature = "surf"))]
         TransportArg::Surf => Err(Failure::new(
             "usage",
-            "this neux was built without the `surf` transport feature",
+            "this neux was built without the `surf` transport: rebuild with `cargo install neux-cli --features surf` (or `cargo run -p neux-cli --features surf -- ...`)",
         )),
     }
 }
@@ -38,11 +38,22 @@ pub(crate) fn parse_scope(s: &str) -> Result<Scope, Failure> {
         .map_err(|e| Failure::new("usage", format!("--scope: {e}")))
 }
 
+/// The code from `--code`/`NEUX_CODE`, or from the first line of `stdin` for `-`.
+fn read_code(arg: &str, mut stdin: impl std::io::BufRead) -> Result<AuthCode, Failure> {
+    let usage = |e: &dyn std::fmt::Display| Failure::new("usage", format!("--code: {e}"));
+    if arg == "-" {
+        let mut line = zeroize::Zeroizing::new(String::new());
+        stdin.read_line(&mut line).map_err(|e| usage(&e))?;
+        AuthCode::new(line.trim_end_matches(['\n', '\r'])).map_err(|e| usage(&e))
+    } else {
+        AuthCode::new(arg).map_err(|e| usage(&e))
+    }
+}
+
 pub(crate) async fn run(a: &LoginArgs) -> Result<(), Failure> {
     let secret = out::secret_from_env(&a.secret_env)?;
     let scope = parse_scope(&a.scope)?;
-    let code = AuthCode::new(a.code.as_str())
-        .map_err(|e| Failure::new("usage", format!("--code: {e}")))?;
+    let code = read_code(&a.code, std::io::stdin().lock())?;
     let client = Client::builder()
         .base_url(a.base_url.as_str())
         .client_id(a.client_id.as_str())
@@ -67,4 +78,26 @@ pub(crate) async fn run(a: &LoginArgs) -> Result<(), Failure> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_from_stdin_loses_its_line_ending_only() {
+        let code = read_code("-", &b" spaced-code \r\nnext"[..])
+            .unwrap_or_else(|f| panic!("{}", f.message));
+        assert_eq!(code.expose_secret(), " spaced-code ");
+        let code = read_code("abc", &b"ignored"[..]).unwrap_or_else(|f| panic!("{}", f.message));
+        assert_eq!(code.expose_secret(), "abc");
+    }
+
+    #[test]
+    fn an_empty_code_is_a_usage_error_without_the_input() {
+        let f = read_code("-", &b"\n"[..])
+            .err()
+            .map(|f| (f.kind, f.message));
+        assert_eq!(f.map(|(k, _)| k), Some("usage"));
+    }
 }

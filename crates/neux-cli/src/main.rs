@@ -49,7 +49,12 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
             out::eprintln(&format!("error ({}): {}", f.kind, f.message));
-            ExitCode::FAILURE
+            // The same status clap gives its own usage errors.
+            if f.kind == "usage" {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }

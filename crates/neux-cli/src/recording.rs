@@ -40,4 +40,9 @@ impl Transport for Recording {
         }
         self.inner.send(request).await
     }
+
+    // A wrapper must pass its inner transport's timer on, or the client has none for backoff.
+    fn sleeper(&self) -> Option<std::sync::Arc<dyn neux_transport::AsyncSleep>> {
+        self.inner.sleeper()
+    }
 }

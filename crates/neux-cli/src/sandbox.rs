@@ -9,6 +9,21 @@ use crate::args::SandboxArgs;
 use crate::out::{self, Failure};
 
 pub(crate) async fn run(a: &SandboxArgs) -> Result<(), Failure> {
+    if !a.listen.ip().is_loopback() {
+        if !a.allow_remote {
+            return Err(Failure::new(
+                "usage",
+                format!(
+                    "refusing to listen on {}: the control API (/sandbox/v1/*) has no authentication, so anyone who can reach it could mint codes and read the request log; listen on 127.0.0.1, or pass --allow-remote on a network you trust",
+                    a.listen
+                ),
+            ));
+        }
+        out::eprintln(&format!(
+            "warning: listening on {} with --allow-remote: the unauthenticated control API is reachable from the network",
+            a.listen
+        ));
+    }
     // Handlers go in before the first line is printed: a script may signal as soon as it reads it.
     let stop = Stop::install()?;
     let generated = if a.apps.is_empty() {

@@ -10,7 +10,8 @@ fn neux() -> Command {
     let mut cmd = Command::cargo_bin("neux").unwrap();
     cmd.env_remove("NEUX_SECRET")
         .env_remove("NEUX_BASE_URL")
-        .env_remove("NEUX_CLIENT_ID");
+        .env_remove("NEUX_CLIENT_ID")
+        .env_remove("NEUX_CODE");
     cmd
 }
 
@@ -102,7 +103,7 @@ fn demo_form_surf_phone_json() {
 #[test]
 fn demo_refuses_a_bad_scope_in_one_line() {
     let out = run(neux().args(["demo", "--scope", "user.info,"]), None);
-    assert_eq!(out.code, 1);
+    assert_eq!(out.code, 2, "a usage error");
     assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
     assert!(
         out.stderr.starts_with("error (usage): --scope"),
@@ -424,4 +425,102 @@ fn usage_errors_exit_2() {
         None,
     );
     assert_eq!(out.code, 2, "missing --base-url: {}", out.stderr);
+}
+
+#[test]
+fn bad_scope_or_code_values_are_usage_errors_too() {
+    let login = |extra: &[&str]| {
+        run(
+            neux()
+                .args([
+                    "login",
+                    "--base-url",
+                    "http://127.0.0.1:9",
+                    "--client-id",
+                    "a",
+                ])
+                .args(extra)
+                .env("NEUX_SECRET", "s"),
+            None,
+        )
+    };
+    let out = login(&["--code", "c", "--scope", "user.info,"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.starts_with("error (usage): --scope"),
+        "{}",
+        out.stderr
+    );
+    let out = login(&["--code", "bad\u{7}code"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.starts_with("error (usage): --code"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("bad\u{7}code"), "{}", out.stderr);
+}
+
+#[tokio::test]
+async fn the_code_can_come_from_the_environment_or_stdin_instead_of_argv() {
+    let sb = SandboxProcess::start(&["--app", "cli-app:cli-secret"]);
+    let login = |cmd: &mut Command, extra: &[&str], stdin: Option<&str>| {
+        run(
+            cmd.args([
+                "login",
+                "--base-url",
+                &sb.base,
+                "--client-id",
+                "cli-app",
+                "--json",
+            ])
+            .args(extra)
+            .env("NEUX_SECRET", "cli-secret"),
+            stdin,
+        )
+    };
+    let code = mint(&sb.base, "cli-app", "user.info").await;
+    let out = login(neux().env("NEUX_CODE", &code), &[], None);
+    assert_eq!(out.code, 0, "NEUX_CODE: {}", out.stderr);
+    assert!(out.stdout.contains("CLI User"), "{}", out.stdout);
+
+    let code = mint(&sb.base, "cli-app", "user.info").await;
+    let out = login(&mut neux(), &["--code", "-"], Some(&format!("{code}\n")));
+    assert_eq!(out.code, 0, "--code -: {}", out.stderr);
+    assert!(out.stdout.contains("CLI User"), "{}", out.stdout);
+
+    // --help names the variable but never shows its value.
+    let out = run(
+        neux().args(["login", "--help"]).env("NEUX_CODE", &code),
+        None,
+    );
+    assert!(out.stdout.contains("NEUX_CODE"), "{}", out.stdout);
+    assert!(!out.stdout.contains(&code), "{}", out.stdout);
+}
+
+#[test]
+fn the_sandbox_refuses_a_non_loopback_address_unless_allowed() {
+    let out = run(neux().args(["sandbox", "--listen", "0.0.0.0:0"]), None);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+    assert!(out.stderr.contains("--allow-remote"), "{}", out.stderr);
+    assert!(out.stdout.is_empty(), "nothing was started: {}", out.stdout);
+    // With the flag it warns and goes on to bind. 192.0.2.1 (TEST-NET-1) is on no interface
+    // here, so binding fails: the flag is proven without opening a socket to any network.
+    let out = run(
+        neux().args(["sandbox", "--listen", "192.0.2.1:0", "--allow-remote"]),
+        None,
+    );
+    assert!(
+        out.stderr
+            .starts_with("warning: listening on 192.0.2.1:0 with --allow-remote"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("could not listen on 192.0.2.1:0"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(out.code, 1);
 }

@@ -44,9 +44,9 @@ async fn login(State(client): State<Client>, Json(body): Json<Value>) -> (Status
         ),
         Err(e) => {
             let status = match &e {
-                Error::CodeRejected { .. } | Error::NotAuthorized { .. } => {
-                    StatusCode::UNAUTHORIZED
-                }
+                Error::CodeRejected { .. }
+                | Error::CodeAlreadyPresented
+                | Error::NotAuthorized { .. } => StatusCode::UNAUTHORIZED,
                 Error::Transport(_) | Error::Http { .. } => StatusCode::BAD_GATEWAY,
                 _ if e.is_retryable() => StatusCode::SERVICE_UNAVAILABLE,
                 _ => StatusCode::INTERNAL_SERVER_ERROR,

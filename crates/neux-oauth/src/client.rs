@@ -1,25 +1,31 @@
 //! The client a backend builds once and shares.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use futures_util::FutureExt;
-use futures_util::future::{BoxFuture, Shared, WeakShared};
 use http::header;
 use neux_proto::{
     AccessToken, ApiError, ApiStatus, AppSecret, AuthCode, ClientId, Dialect, Envelope,
     InvalidInput, OpenId, ResponseError, Scope, TOKEN_PATH, Timestamp, TokenRequest, TokenResponse,
     UserInfo, redact, user_info_path_and_query,
 };
-use neux_transport::{HttpRequest, HttpResponse, Transport, TransportConfig};
-use sha2::{Digest, Sha256};
+use neux_transport::{AsyncSleep, HttpResponse, Transport, TransportConfig};
 use tracing::Instrument;
 
 use crate::clock::{Clock, SystemClock};
 use crate::date::parse_http_date;
 use crate::error::{BuildError, Error, Skew};
-use crate::retry::{RetryPolicy, sleep};
+use crate::ledger::{CodeKey, CodeLedger, InMemoryLedger};
+use crate::retry::{RetryPolicy, with_retries};
+
+/// How long the platform keeps a code valid, as far as anyone documents: the default for
+/// [`ClientBuilder::code_lifetime`].
+pub const DEFAULT_CODE_LIFETIME: Duration = Duration::from_secs(5 * 60);
+
+/// The longest token lifetime a [`TokenSet`] believes: a larger `expire` (the platform sends
+/// 604800, 7 days) is clamped to this, so an absurd number cannot overflow the clock or keep a
+/// token alive forever.
+pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(366 * 24 * 60 * 60);
 
 /// The statuses neux-sandbox uses for refused codes (unknown, expired, used, other client). The
 /// platform documents none; see [`ClientBuilder::code_rejection_statuses`].
@@ -42,6 +48,9 @@ pub struct ClientBuilder {
     retry: RetryPolicy,
     code_rejection: Vec<ApiStatus>,
     allow_insecure_http: bool,
+    ledger: Option<Arc<dyn CodeLedger>>,
+    code_lifetime: Duration,
+    sleeper: Option<Arc<dyn AsyncSleep>>,
 }
 
 impl std::fmt::Debug for ClientBuilder {
@@ -71,6 +80,9 @@ impl Default for ClientBuilder {
             retry: RetryPolicy::default(),
             code_rejection: SANDBOX_CODE_REJECTION_STATUSES.to_vec(),
             allow_insecure_http: false,
+            ledger: None,
+            code_lifetime: DEFAULT_CODE_LIFETIME,
+            sleeper: None,
         }
     }
 }
@@ -158,6 +170,28 @@ impl ClientBuilder {
         self
     }
 
+    /// Where presented codes are recorded (default: an [`InMemoryLedger`] of 100,000 codes, for
+    /// this client alone). Give every instance of a backend one shared ledger to keep a code
+    /// from being presented once per instance; see [`CodeLedger`].
+    pub fn code_ledger(mut self, ledger: impl CodeLedger + 'static) -> Self {
+        self.ledger = Some(Arc::new(ledger));
+        self
+    }
+
+    /// How long a presented code is remembered: at least as long as the platform keeps a code
+    /// valid (default [`DEFAULT_CODE_LIFETIME`], 5 minutes).
+    pub fn code_lifetime(mut self, lifetime: Duration) -> Self {
+        self.code_lifetime = lifetime;
+        self
+    }
+
+    /// The timer for the backoff between retries (default: the transport's own, see
+    /// [`Transport::sleeper`]). Needed only for a transport that offers none.
+    pub fn sleeper(mut self, sleeper: impl AsyncSleep + 'static) -> Self {
+        self.sleeper = Some(Arc::new(sleeper));
+        self
+    }
+
     /// Allows a plain-`http` base URL on a non-loopback host (codes and tokens would cross the
     /// network unencrypted: for private test networks only).
     pub fn allow_insecure_http(mut self, allow: bool) -> Self {
@@ -215,6 +249,15 @@ impl ClientBuilder {
                 }
             })?,
         };
+        let sleeper = self.sleeper.or_else(|| transport.sleeper());
+        if sleeper.is_none() && self.retry.max_retries_value() > 0 {
+            return Err(BuildError::Invalid {
+                field: "sleeper",
+                reason: "the transport offers no timer to wait between retries: give one with \
+                         ClientBuilder::sleeper, or turn retries off with RetryPolicy::none()"
+                    .into(),
+            });
+        }
         Ok(Client {
             inner: Arc::new(Inner {
                 client_id,
@@ -225,7 +268,11 @@ impl ClientBuilder {
                 clock: self.clock,
                 retry: self.retry,
                 code_rejection: self.code_rejection,
-                inflight: Mutex::new(HashMap::new()),
+                ledger: self
+                    .ledger
+                    .unwrap_or_else(|| Arc::new(InMemoryLedger::default())),
+                code_lifetime: self.code_lifetime,
+                sleeper,
             }),
         })
     }
@@ -270,9 +317,6 @@ fn base_url(url: &str, allow_insecure_http: bool) -> Result<String, BuildError> 
     Ok(url.trim_end_matches('/').to_owned())
 }
 
-type Exchange = BoxFuture<'static, Result<TokenSet, Error>>;
-type Flight = Shared<Exchange>;
-
 struct Inner {
     client_id: ClientId,
     secret: AppSecret,
@@ -282,8 +326,9 @@ struct Inner {
     clock: Arc<dyn Clock>,
     retry: RetryPolicy,
     code_rejection: Vec<ApiStatus>,
-    // Weak, so an exchange abandoned by every caller does not keep its code in memory.
-    inflight: Mutex<HashMap<[u8; 32], WeakShared<Exchange>>>,
+    ledger: Arc<dyn CodeLedger>,
+    code_lifetime: Duration,
+    sleeper: Option<Arc<dyn AsyncSleep>>,
 }
 
 /// A Neuxnet mini app login client: build once per app, clone freely (cheap: an `Arc`), share
@@ -405,54 +450,21 @@ impl Client {
 
     /// Exchanges a one-time code for an access token.
     ///
-    /// The request is sent at most once: it is retried only when connecting failed before any
-    /// byte went out. Concurrent calls with the same code and scope on this client share one
-    /// request and its result.
+    /// A code reaches the server at most once per client (per [`CodeLedger`]): the request is
+    /// retried only when connecting failed before any byte went out, and a code that this client
+    /// has already sent (concurrently, earlier, or in a call that was cancelled or timed out)
+    /// is refused at once with [`Error::CodeAlreadyPresented`], without a request. The tokens
+    /// go only to the call that sent the code.
     pub async fn exchange_code(&self, code: &AuthCode, scope: &Scope) -> Result<TokenSet, Error> {
-        let key: [u8; 32] = {
-            let mut h = Sha256::new();
-            h.update(code.expose_secret().as_bytes());
-            h.update([0]);
-            h.update(scope.as_str().as_bytes());
-            h.finalize().into()
-        };
-        let flight: Flight = {
-            let mut map = self
-                .inner
-                .inflight
-                .lock()
-                .unwrap_or_else(|p| p.into_inner());
-            map.retain(|_, weak| weak.upgrade().is_some());
-            match map.get(&key).and_then(WeakShared::upgrade) {
-                Some(f) => f,
-                None => {
-                    let inner = self.inner.clone();
-                    let (code, scope) = (code.clone(), scope.clone());
-                    let f = async move { inner.exchange_once(&code, &scope).await }
-                        .boxed()
-                        .shared();
-                    if let Some(weak) = f.downgrade() {
-                        map.insert(key, weak);
-                    }
-                    f
-                }
-            }
-        };
-        let mine = flight.clone();
-        let result = flight.await;
-        let mut map = self
-            .inner
-            .inflight
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        if map
-            .get(&key)
-            .and_then(WeakShared::upgrade)
-            .is_some_and(|f| f.ptr_eq(&mine))
-        {
-            map.remove(&key);
-        }
-        result
+        let span = tracing::info_span!(
+            "neux.exchange_code",
+            client_id = %self.inner.client_id,
+            dialect = %self.inner.dialect,
+            code = %code.fingerprint(),
+            status = tracing::field::Empty,
+            latency_ms = tracing::field::Empty,
+        );
+        self.inner.exchange(code, scope).instrument(span).await
     }
 
     /// Reads the user's profile with an access token. Idempotent, so transport failures and
@@ -482,26 +494,32 @@ impl Client {
 }
 
 impl Inner {
-    async fn exchange_once(&self, code: &AuthCode, scope: &Scope) -> Result<TokenSet, Error> {
-        let span = tracing::info_span!(
-            "neux.exchange_code",
-            client_id = %self.client_id,
-            dialect = %self.dialect,
-            code = %code.fingerprint(),
-            status = tracing::field::Empty,
-            latency_ms = tracing::field::Empty,
-        );
-        async {
-            let started = Instant::now();
-            let result = self.exchange_inner(code, scope).await;
-            record(&result, started);
-            result
-        }
-        .instrument(span)
-        .await
+    async fn exchange(&self, code: &AuthCode, scope: &Scope) -> Result<TokenSet, Error> {
+        let started = Instant::now();
+        let key = CodeKey::of(code);
+        let now = self.clock.now();
+        let until = now.checked_add(self.code_lifetime).unwrap_or(now);
+        let result = match self.ledger.claim(key, now, until).await {
+            Ok(true) => {
+                let result = self.exchange_claimed(code, scope).await;
+                // Only a request that certainly never left may be presented again. A call
+                // dropped before this line keeps its claim: it may have sent the code.
+                if result
+                    .as_ref()
+                    .is_err_and(|e| !e.request_may_have_been_sent())
+                {
+                    self.ledger.release(key).await;
+                }
+                result
+            }
+            Ok(false) => Err(Error::CodeAlreadyPresented),
+            Err(e) => Err(Error::Ledger(e)),
+        };
+        record(&result, started);
+        result
     }
 
-    async fn exchange_inner(&self, code: &AuthCode, scope: &Scope) -> Result<TokenSet, Error> {
+    async fn exchange_claimed(&self, code: &AuthCode, scope: &Scope) -> Result<TokenSet, Error> {
         let request = TokenRequest::new(
             self.client_id.clone(),
             code.clone(),
@@ -510,28 +528,23 @@ impl Inner {
         );
         let body = request.encode(self.dialect, &self.secret);
         let url = format!("{}{TOKEN_PATH}", self.base);
-        let build = || -> Result<HttpRequest, Error> {
-            http::Request::post(url.as_str())
-                .header(header::CONTENT_TYPE, body.content_type())
-                .header(header::ACCEPT, "application/json")
-                .body(body.body().to_vec())
-                .map_err(|e| invalid_request(&e))
-        };
-        let mut attempt = 0;
-        let response = loop {
-            match self.transport.send(build()?).await {
-                Ok(r) => break r,
-                // Only a failure where nothing was sent may be retried: the code is single-use.
-                Err(e) if e.is_safe_to_retry() && attempt < self.retry.max_retries_value() => {
-                    attempt += 1;
-                    tracing::debug!(attempt, error = %e, "connect failed before sending; retrying");
-                    sleep(self.retry.delay(attempt)).await;
-                }
-                Err(e) => return Err(e.into()),
-            }
-        };
+        // Only a failure where nothing was sent may be retried: the code is single-use.
+        let (response, _) = with_retries(
+            &self.retry,
+            self.sleeper.as_deref(),
+            |e| matches!(e, Error::Transport(t) if t.is_safe_to_retry()),
+            || async {
+                let request = http::Request::post(url.as_str())
+                    .header(header::CONTENT_TYPE, body.content_type())
+                    .header(header::ACCEPT, "application/json")
+                    .body(body.body().to_vec())
+                    .map_err(|e| invalid_request(&e))?;
+                Ok(self.transport.send(request).await?)
+            },
+        )
+        .await;
         let token: TokenResponse = self
-            .interpret(&response, Call::Exchange, || {
+            .interpret(&response?, Call::Exchange, || {
                 request.canonical_string_redacted(self.dialect)
             })
             .map_err(|e| e.scrub(code.expose_secret()))?;
@@ -541,8 +554,10 @@ impl Inner {
             .claims_unverified()
             .ok()
             .and_then(|c| c.open_id);
+        let lifetime = Duration::from_secs(token.expires_in).min(MAX_TOKEN_LIFETIME);
         Ok(TokenSet {
-            expires_at: now + Duration::from_secs(token.expires_in),
+            // A clock so far ahead that even the clamped lifetime overflows it: expired.
+            expires_at: now.checked_add(lifetime).unwrap_or(now),
             obtained_at: now,
             token_type: token.token_type,
             scope: scope.clone(),
@@ -555,31 +570,23 @@ impl Inner {
     async fn user_info(&self, token: &AccessToken) -> Result<UserInfo, Error> {
         let started = Instant::now();
         let url = format!("{}{}", self.base, user_info_path_and_query(token));
-        let mut attempt = 0;
-        let result = loop {
-            let request = http::Request::get(url.as_str())
-                .header(header::ACCEPT, "application/json")
-                .body(Vec::new())
-                .map_err(|e| invalid_request(&e));
-            let outcome = match request {
-                Ok(r) => match self.transport.send(r).await {
-                    Ok(res) => self
-                        .interpret::<UserInfo>(&res, Call::UserInfo, String::new)
-                        .map_err(|e| e.scrub(token.expose_secret())),
-                    Err(e) => Err(e.into()),
-                },
-                Err(e) => Err(e),
-            };
-            match outcome {
-                Err(e) if retry_user_info(&e) && attempt < self.retry.max_retries_value() => {
-                    attempt += 1;
-                    tracing::debug!(attempt, kind = e.kind(), "user info failed; retrying");
-                    sleep(self.retry.delay(attempt)).await;
-                }
-                other => break other,
-            }
-        };
-        tracing::Span::current().record("attempts", attempt + 1);
+        // Reading a profile is idempotent: retried on what `is_retryable` says.
+        let (result, attempts) = with_retries(
+            &self.retry,
+            self.sleeper.as_deref(),
+            Error::is_retryable,
+            || async {
+                let request = http::Request::get(url.as_str())
+                    .header(header::ACCEPT, "application/json")
+                    .body(Vec::new())
+                    .map_err(|e| invalid_request(&e))?;
+                let response = self.transport.send(request).await?;
+                self.interpret::<UserInfo>(&response, Call::UserInfo, String::new)
+                    .map_err(|e| e.scrub(token.expose_secret()))
+            },
+        )
+        .await;
+        tracing::Span::current().record("attempts", attempts);
         record(&result, started);
         result
     }
@@ -650,21 +657,6 @@ impl Inner {
                 local_ahead: false,
             },
         })
-    }
-}
-
-fn retry_user_info(e: &Error) -> bool {
-    match e {
-        // Reading a profile is idempotent: any failure of the exchange itself may be retried,
-        // but not a request that cannot be built, an answer that is too big, or no transport.
-        Error::Transport(t) => !matches!(
-            t,
-            neux_transport::TransportError::InvalidRequest { .. }
-                | neux_transport::TransportError::BodyTooLarge { .. }
-                | neux_transport::TransportError::Unavailable { .. }
-        ),
-        Error::Http { status, .. } => *status >= 500,
-        _ => false,
     }
 }
 

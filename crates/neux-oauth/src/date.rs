@@ -2,11 +2,14 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// Parses `Sun, 06 Nov 1994 08:49:37 GMT`. Other (obsolete) forms give `None`.
+/// Parses `Sun, 06 Nov 1994 08:49:37 GMT`. Other (obsolete) forms, and anything out of range,
+/// give `None`: a server's header must never overflow our arithmetic.
 pub(crate) fn parse_http_date(s: &str) -> Option<SystemTime> {
+    let digits = |t: &str, n: usize| t.len() == n && t.bytes().all(|b| b.is_ascii_digit());
     let mut it = s.split_whitespace();
     let _weekday = it.next()?;
-    let day: u32 = it.next()?.parse().ok()?;
+    let day = it.next().filter(|t| digits(t, 2))?;
+    let day: u32 = day.parse().ok()?;
     let month = match it.next()? {
         "Jan" => 1,
         "Feb" => 2,
@@ -22,15 +25,21 @@ pub(crate) fn parse_http_date(s: &str) -> Option<SystemTime> {
         "Dec" => 12,
         _ => return None,
     };
-    let year: i64 = it.next()?.parse().ok()?;
-    let mut hms = it.next()?.split(':').map(|p| p.parse::<u64>().ok());
+    // IMF-fixdate's year is exactly four digits, which also bounds every sum below.
+    let year: i64 = it.next().filter(|t| digits(t, 4))?.parse().ok()?;
+    let mut hms = it
+        .next()?
+        .split(':')
+        .map(|p| p.parse::<u64>().ok().filter(|_| digits(p, 2)));
     let (h, m, sec) = (hms.next()??, hms.next()??, hms.next()??);
     if it.next()? != "GMT" || day == 0 || day > 31 || h > 23 || m > 59 || sec > 60 {
         return None;
     }
-    let days = days_from_civil(year, month, day);
-    let secs = u64::try_from(days).ok()? * 86_400 + h * 3600 + m * 60 + sec;
-    Some(UNIX_EPOCH + Duration::from_secs(secs))
+    let days = u64::try_from(days_from_civil(year, month, day)).ok()?;
+    let secs = days
+        .checked_mul(86_400)?
+        .checked_add(h * 3600 + m * 60 + sec)?;
+    UNIX_EPOCH.checked_add(Duration::from_secs(secs))
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's method).
@@ -47,6 +56,22 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics_on_any_text(s in "\\PC{0,64}") {
+            let _ = parse_http_date(&s);
+        }
+
+        #[test]
+        fn never_panics_on_date_shaped_numbers(
+            d in proptest::num::u64::ANY, y in proptest::num::i64::ANY,
+            h in proptest::num::u64::ANY, m in 0u64..100, sec in 0u64..100,
+        ) {
+            let _ = parse_http_date(&format!("Tue, {d} Nov {y} {h}:{m}:{sec} GMT"));
+            let _ = parse_http_date(&format!("Tue, {:02} Dec {:04} {:02}:{m:02}:{sec:02} GMT", d % 100, y.rem_euclid(10_000), h % 100));
+        }
+    }
 
     #[test]
     fn parses_imf_fixdate() {
@@ -72,6 +97,13 @@ mod tests {
             "Tue, 14 Nov 2023 25:00:00 GMT",
             "Tue, 14 Foo 2023 22:13:20 GMT",
             "Tue, 14 Nov 2023 22:13:20 PST",
+            // Numbers a hostile server might send to overflow the arithmetic.
+            "Tue, 14 Nov 300000000000 22:13:20 GMT",
+            "Tue, 14 Nov 9223372036854775807 22:13:20 GMT",
+            "Tue, 99999999999999999999 Nov 2023 22:13:20 GMT",
+            "Tue, 14 Nov 2023 18446744073709551615:13:20 GMT",
+            "Tue, 14 Nov -2023 22:13:20 GMT",
+            "Tue, 4 Nov 2023 22:13:20 GMT",
         ] {
             assert_eq!(parse_http_date(s), None, "{s}");
         }

@@ -96,6 +96,17 @@ pub enum Error {
         /// The start of the body, token-like runs masked.
         excerpt: String,
     },
+    /// This client has already presented this code: concurrently, earlier, or in a call that
+    /// was cancelled or timed out after it may have sent it. **Nothing was sent.** The tokens of
+    /// a code go only to the call that sent it; ask the mini app for a new code
+    /// (`wx.login()`).
+    #[error(
+        "this client has already presented this code (a code is sent at most once); ask the mini app for a new code"
+    )]
+    CodeAlreadyPresented,
+    /// The [`CodeLedger`](crate::CodeLedger) could not record the code, so it was not sent.
+    #[error(transparent)]
+    Ledger(#[from] crate::ledger::LedgerError),
     /// The request could not be completed.
     #[error(transparent)]
     Transport(#[from] TransportError),
@@ -105,14 +116,20 @@ pub enum Error {
 }
 
 impl Error {
-    /// Whether the same call may succeed if tried again later (after fixing the clock, for a
-    /// 2001). For `exchange_code`, also check [`needs_new_code`](Self::needs_new_code): a code
-    /// that may have been presented cannot be sent again.
+    /// Whether an idempotent call (`user_info`) may succeed if sent again as it is: exactly
+    /// the failures the client itself retries there (transport failures other than a bad
+    /// request, an oversized answer or no transport, and HTTP 5xx pages). API statuses are
+    /// answers, not accidents: a 2001 needs the clock fixed first. An `exchange_code` is never
+    /// sent again once it may have reached the server: see [`needs_new_code`](Self::needs_new_code).
     pub fn is_retryable(&self) -> bool {
         match self {
-            Self::Transport(e) => e.is_timeout() || e.is_connect() || e.may_have_been_sent(),
+            Self::Transport(t) => !matches!(
+                t,
+                TransportError::InvalidRequest { .. }
+                    | TransportError::BodyTooLarge { .. }
+                    | TransportError::Unavailable { .. }
+            ),
             Self::Http { status, .. } => *status >= 500,
-            Self::ClockSkew { .. } => true,
             _ => false,
         }
     }
@@ -121,24 +138,27 @@ impl Error {
     pub fn request_may_have_been_sent(&self) -> bool {
         match self {
             Self::Transport(e) => e.may_have_been_sent(),
+            Self::CodeAlreadyPresented | Self::Ledger(_) => false,
             _ => true,
         }
     }
 
-    /// Whether the code of a failed `exchange_code` is no longer usable: it was refused, or it
-    /// may have reached the server and been spent. Ask the mini app for a new one.
+    /// Whether the code of a failed `exchange_code` can no longer be used with this client: it
+    /// was refused, it may have reached the server (a code is presented at most once, whatever
+    /// the answer), or this client presented it before. Ask the mini app for a new one.
     pub fn needs_new_code(&self) -> bool {
         match self {
-            Self::CodeRejected { .. } => true,
+            Self::CodeRejected { .. } | Self::CodeAlreadyPresented => true,
+            // Nothing was sent and nothing recorded: the same code may be tried again.
+            Self::Ledger(_) => false,
             Self::Transport(e) => e.may_have_been_sent(),
-            // An unknown status, an error page or a garbled answer: whether the platform spent
-            // the code cannot be known, so it must not be presented again.
-            Self::Api { .. } | Self::Http { .. } | Self::Decode(_) => true,
-            // Refused before the code is looked at (signature, timestamp, authorisation): the
-            // same code can be tried again once the cause is fixed.
+            // Any answer means the code reached the server, which may have spent it.
             Self::SignatureRejected { .. }
             | Self::ClockSkew { .. }
-            | Self::NotAuthorized { .. } => false,
+            | Self::NotAuthorized { .. }
+            | Self::Api { .. }
+            | Self::Http { .. }
+            | Self::Decode(_) => true,
         }
     }
 
@@ -151,6 +171,8 @@ impl Error {
             Self::NotAuthorized { .. } => "not_authorized",
             Self::Api { .. } => "api",
             Self::Http { .. } => "http",
+            Self::CodeAlreadyPresented => "code_already_presented",
+            Self::Ledger(_) => "ledger",
             Self::Transport(_) => "transport",
             Self::Decode(_) => "decode",
         }

@@ -4,8 +4,10 @@
 //! exchanges it, signed with the app secret, for an access token, then reads the user's profile
 //! with the token. [`Client`] does both, safely:
 //!
-//! - the code is never sent twice: the exchange is retried only when connecting failed before
-//!   any byte went out, and concurrent exchanges of one code on one client share one request;
+//! - a code reaches the server at most once per client: the exchange is retried only when
+//!   connecting failed before any byte went out, and a [`CodeLedger`] refuses a code this
+//!   client has already sent (concurrently, earlier, or from a cancelled call) with
+//!   [`Error::CodeAlreadyPresented`]; the tokens go only to the call that sent the code;
 //! - errors say what happened and what to do ([`Error::CodeRejected`]: get a new code;
 //!   [`Error::SignatureRejected`]: check the secret and dialect, with the masked canonical
 //!   string; [`Error::ClockSkew`]: with the skew measured from the server's `Date` header);
@@ -62,20 +64,25 @@ mod client;
 mod clock;
 mod date;
 mod error;
+mod ledger;
 mod retry;
 
-pub use client::{Client, ClientBuilder, SANDBOX_CODE_REJECTION_STATUSES, TokenSet};
+pub use client::{
+    Client, ClientBuilder, DEFAULT_CODE_LIFETIME, MAX_TOKEN_LIFETIME,
+    SANDBOX_CODE_REJECTION_STATUSES, TokenSet,
+};
 pub use clock::{Clock, ManualClock, SkewedClock, SystemClock};
 pub use error::{BuildError, Error, Skew};
+pub use ledger::{CodeKey, CodeLedger, InMemoryLedger, LedgerError};
 pub use retry::RetryPolicy;
 
 pub use neux_proto::{
-    AccessToken, ApiStatus, AuthCode, ClientId, Dialect, OpenId, Scope, ScopeName, UnionId,
-    UserInfo,
+    AccessToken, ApiStatus, AuthCode, ClientId, Dialect, InvalidInput, OpenId, Scope, ScopeName,
+    UnionId, UserInfo,
 };
 #[cfg(feature = "test-util")]
 pub use neux_transport::test_util;
-pub use neux_transport::{Transport, TransportConfig, TransportError};
+pub use neux_transport::{AsyncSleep, Sleep, Transport, TransportConfig, TransportError};
 
 // Every Rust block of the README and of docs/ is compiled and run as a doctest, so the
 // documentation cannot rot.

@@ -1,11 +1,12 @@
-//! Bounded exponential backoff with jitter, and a sleep that needs no async runtime.
+//! Bounded exponential backoff with jitter, and the one retry loop.
 
 use std::future::Future;
 use std::hash::{BuildHasher, Hasher};
-use std::pin::Pin;
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Waker};
 use std::time::Duration;
+
+use neux_transport::AsyncSleep;
+
+use crate::error::Error;
 
 /// How failed idempotent calls (`user_info`) are retried: on transport failures and HTTP 5xx,
 /// never on an API status.
@@ -84,46 +85,32 @@ fn unit_random() -> f64 {
     (h.finish() >> 11) as f64 / (1u64 << 53) as f64
 }
 
-/// Sleeps without any async runtime: a short-lived thread wakes the task. Retries are rare, so
-/// a thread per backoff costs nothing that matters, and it works under tokio, async-std, smol or
-/// a plain `block_on` alike.
-pub(crate) fn sleep(d: Duration) -> Sleep {
-    Sleep {
-        duration: Some(d),
-        state: Arc::new(Mutex::new((false, None))),
-    }
-}
-
-pub(crate) struct Sleep {
-    duration: Option<Duration>,
-    state: Arc<Mutex<(bool, Option<Waker>)>>,
-}
-
-impl Future for Sleep {
-    type Output = ();
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        {
-            let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
-            if s.0 {
-                return Poll::Ready(());
-            }
-            s.1 = Some(cx.waker().clone());
-        }
-        if let Some(d) = self.duration.take() {
-            if d.is_zero() {
-                return Poll::Ready(());
-            }
-            let state = self.state.clone();
-            std::thread::spawn(move || {
-                std::thread::sleep(d);
-                let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
-                s.0 = true;
-                if let Some(w) = s.1.take() {
-                    w.wake();
+/// Runs `attempt` until it succeeds, fails with an error `may_retry` refuses, or the policy's
+/// retries are spent, waiting the jittered backoff on `sleeper` between attempts. Returns the
+/// last outcome and the number of attempts made. The one retry loop of the client.
+pub(crate) async fn with_retries<T, F, Fut>(
+    policy: &RetryPolicy,
+    sleeper: Option<&dyn AsyncSleep>,
+    may_retry: impl Fn(&Error) -> bool,
+    mut attempt: F,
+) -> (Result<T, Error>, u32)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, Error>>,
+{
+    let mut made = 0;
+    loop {
+        made += 1;
+        match attempt().await {
+            // Without a timer (the builder allows that only with no retries) nothing is retried.
+            Err(e) if made <= policy.max_retries && may_retry(&e) && sleeper.is_some() => {
+                tracing::debug!(attempt = made, kind = e.kind(), "retrying");
+                if let Some(sleeper) = sleeper {
+                    sleeper.sleep(policy.delay(made)).await;
                 }
-            });
+            }
+            other => return (other, made),
         }
-        Poll::Pending
     }
 }
 
@@ -168,32 +155,5 @@ mod tests {
             .max_delay(Duration::from_secs(1));
         let samples: std::collections::HashSet<_> = (0..20).map(|_| p.delay(1)).collect();
         assert!(samples.len() > 1, "no jitter");
-    }
-
-    #[test]
-    fn sleep_completes_without_a_runtime() {
-        let started = std::time::Instant::now();
-        futures_lite_block_on(sleep(Duration::from_millis(30)));
-        assert!(started.elapsed() >= Duration::from_millis(30));
-    }
-
-    /// A minimal executor: proves no runtime is involved.
-    fn futures_lite_block_on<F: Future>(f: F) -> F::Output {
-        use std::task::Wake;
-        struct Unpark(std::thread::Thread);
-        impl Wake for Unpark {
-            fn wake(self: Arc<Self>) {
-                self.0.unpark();
-            }
-        }
-        let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
-        let mut cx = Context::from_waker(&waker);
-        let mut f = std::pin::pin!(f);
-        loop {
-            if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-                return v;
-            }
-            std::thread::park();
-        }
     }
 }

@@ -49,7 +49,7 @@ async fn login_endpoint_works_end_to_end() {
         .unwrap();
     assert_eq!(res.status(), 401);
     let body: serde_json::Value = res.json().await.unwrap();
-    assert_eq!(body["error"], "code_rejected");
+    assert_eq!(body["error"], "code_already_presented");
     assert_eq!(body["new_code_needed"], true);
     assert!(!body.to_string().contains(code.expose_secret()));
 

@@ -46,10 +46,12 @@ async fn wrong_secret_is_a_signature_error_and_keeps_the_code() {
                 "{key}={APP}code=[REDACTED]grantType=authorization_codescope=user.infosecret=[REDACTED]"
             )
         );
-        assert!(!err.needs_new_code() && !err.is_retryable());
+        // The code reached the server, so this client will not present it again.
+        assert!(err.needs_new_code() && !err.is_retryable());
         assert_clean(&err, &[code.expose_secret(), "not-the-secret", SECRET]);
     }
-    // The refused signature did not spend the code.
+    // The sandbox refused the signature before looking at the code: a client with the right
+    // secret (a backend restarted with it) can still use it.
     let client = builder(&sb, Dialect::Json).build().unwrap();
     client
         .exchange_code(&code, &Scope::default())
@@ -78,7 +80,8 @@ async fn skewed_clock_is_reported_with_the_measured_skew() {
     assert!(skew.local_ahead);
     assert!((598..=602).contains(&skew.by.as_secs()), "{skew:?}");
     assert!(err.to_string().contains("this host's clock is 6"), "{err}");
-    assert!(err.is_retryable() && !err.needs_new_code());
+    // An answer, not an accident: fix the clock, and get a new code (this one was presented).
+    assert!(!err.is_retryable() && err.needs_new_code());
 }
 
 #[tokio::test]
@@ -90,7 +93,10 @@ async fn used_and_unknown_codes_are_code_rejections() {
         .exchange_code(&code, &Scope::default())
         .await
         .unwrap();
-    let err = client
+    // This client refuses to present the code again; another one (a second backend instance
+    // without a shared ledger) meets the platform's refusal.
+    let other = builder(&sb, Dialect::Json).build().unwrap();
+    let err = other
         .exchange_code(&code, &Scope::default())
         .await
         .unwrap_err();
@@ -196,7 +202,8 @@ async fn a_code_that_may_have_reached_the_server_is_never_resent() {
         FaultSpec::NonJson,
     ] {
         let code = mint(&sb, "user.info", UserSpec::default());
-        sb.inject_fault(fault(TOKEN_PATH, 1, f.clone(), FaultTiming::After));
+        sb.inject_fault(fault(TOKEN_PATH, 1, f.clone(), FaultTiming::After))
+            .unwrap();
         let err = client
             .exchange_code(&code, &Scope::default())
             .await
@@ -234,8 +241,10 @@ async fn user_info_retries_5xx_and_transport_failures_then_gives_up() {
         1,
         FaultSpec::Status { status: 503 },
         FaultTiming::Before,
-    ));
-    sb.inject_fault(fault(USER_PATH, 1, FaultSpec::Drop, FaultTiming::Before));
+    ))
+    .unwrap();
+    sb.inject_fault(fault(USER_PATH, 1, FaultSpec::Drop, FaultTiming::Before))
+        .unwrap();
     let before = requests_to(&sb, USER_PATH);
     client.user_info(tokens.access_token()).await.unwrap();
     assert_eq!(
@@ -249,7 +258,8 @@ async fn user_info_retries_5xx_and_transport_failures_then_gives_up() {
         5,
         FaultSpec::Status { status: 502 },
         FaultTiming::Before,
-    ));
+    ))
+    .unwrap();
     let before = requests_to(&sb, USER_PATH);
     let err = client.user_info(tokens.access_token()).await.unwrap_err();
     assert!(matches!(err, Error::Http { status: 502, .. }), "{err:?}");
@@ -299,7 +309,14 @@ async fn error_messages_snapshot() {
         .to_string();
     let good = builder(&sb, Dialect::Form).build().unwrap();
     good.exchange_code(&code, &Scope::default()).await.unwrap();
-    let used = good
+    let again = good
+        .exchange_code(&code, &Scope::default())
+        .await
+        .unwrap_err()
+        .to_string();
+    let used = builder(&sb, Dialect::Form)
+        .build()
+        .unwrap()
         .exchange_code(&code, &Scope::default())
         .await
         .unwrap_err()
@@ -314,7 +331,7 @@ async fn error_messages_snapshot() {
         .await
         .unwrap_err()
         .to_string();
-    let all = format!("{sig}\n{used}\n{skew}");
+    let all = format!("{sig}\n{used}\n{again}\n{skew}");
     insta::with_settings!({filters => vec![
         (r"timestamp=\d+", "timestamp=[TS]"),
         (r"timestamp \d+ is \d+ ms", "timestamp [TS] is [N] ms"),

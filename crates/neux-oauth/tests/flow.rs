@@ -89,44 +89,6 @@ async fn clients_for_several_apps_live_side_by_side() {
     assert_eq!(ua.union_id, ub.union_id, "unionId spans apps");
 }
 
-#[tokio::test]
-async fn concurrent_exchanges_of_one_code_share_one_request() {
-    let sb = sandbox().await;
-    let client = builder(&sb, Dialect::Json).build().unwrap();
-    let code = mint(&sb, "user.info", UserSpec::default());
-    let mut tasks = Vec::new();
-    for _ in 0..20 {
-        let (client, code) = (client.clone(), code.clone());
-        tasks.push(tokio::spawn(async move {
-            client.exchange_code(&code, &Scope::default()).await
-        }));
-    }
-    let mut tokens = Vec::new();
-    for t in tasks {
-        tokens.push(t.await.unwrap().unwrap());
-    }
-    assert!(
-        tokens
-            .iter()
-            .all(|t| t.access_token() == tokens[0].access_token()),
-        "one shared result"
-    );
-    assert_eq!(
-        presentations(&sb, &code),
-        1,
-        "one request for twenty callers"
-    );
-    // Once done, the same code is a new (refused) exchange, not a cached success.
-    let err = client
-        .exchange_code(&code, &Scope::default())
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(err, neux_oauth::Error::CodeRejected { .. }),
-        "{err}"
-    );
-}
-
 /// surf needs no tokio: the sandbox runs on a runtime in another thread, the client on a plain
 /// `block_on`.
 #[cfg(feature = "surf")]

@@ -65,7 +65,7 @@ async fn a_thousand_logins_with_ten_percent_faults() {
         (USER_PATH, 30, FaultSpec::Drop, FaultTiming::Before),
         (USER_PATH, 30, FaultSpec::NonJson, FaultTiming::Before),
     ] {
-        sb.inject_fault(rule(path, count, fault, when));
+        sb.inject_fault(rule(path, count, fault, when)).unwrap();
     }
     let codes: Vec<AuthCode> = (0..1000)
         .map(|i| {
@@ -175,6 +175,10 @@ enum Mode {
     Redirect,
     Huge,
     Slow,
+    /// `expire` at u64::MAX: overflows the clock if added unchecked.
+    HugeExpire,
+    /// A 2001 with a `Date` header in the year 300000000000: overflows a date parser.
+    AbsurdDate,
 }
 
 async fn hostile(mode: Mode, elsewhere: String) -> String {
@@ -217,6 +221,17 @@ async fn hostile(mode: Mode, elsewhere: String) -> String {
                     tokio::time::sleep(Duration::from_secs(5)).await;
                     json("{}")
                 }
+                Mode::HugeExpire => json(
+                    r#"{"responseHeader":{"status":200,"msg":"OK"},"response":{"accessToken":"a.b.c","expire":18446744073709551615,"tokenType":"bearer"}}"#,
+                ),
+                Mode::AbsurdDate => (
+                    [
+                        ("content-type", "application/json"),
+                        ("date", "Tue, 14 Nov 300000000000 22:13:20 GMT"),
+                    ],
+                    r#"{"responseHeader":{"status":2001,"msg":"timeout"},"response":null}"#,
+                )
+                    .into_response(),
             }
         }
     };
@@ -273,6 +288,8 @@ async fn a_hostile_server_gets_typed_errors_and_no_secrets() {
         (Mode::Redirect, "http", "http"),
         (Mode::Huge, "transport", "transport"),
         (Mode::Slow, "transport", "transport"),
+        (Mode::HugeExpire, "decode", "decode"),
+        (Mode::AbsurdDate, "clock_skew", "clock_skew"),
     ];
     for (name, transport) in transports() {
         for (mode, exchange_kind, user_kind) in cases {
@@ -299,6 +316,16 @@ async fn a_hostile_server_gets_typed_errors_and_no_secrets() {
             let (e1, e2) = match (mode, e1, e2) {
                 // A token answer without openId is fine (it is optional there).
                 (Mode::MissingOpenId, Ok(_), Err(e2)) => (None, e2),
+                // An absurd lifetime is clamped, not added to the clock unchecked.
+                (Mode::HugeExpire, Ok(tokens), Err(e2)) => {
+                    let left = tokens.expires_in();
+                    assert!(
+                        left <= neux_oauth::MAX_TOKEN_LIFETIME
+                            && left + Duration::from_secs(60) > neux_oauth::MAX_TOKEN_LIFETIME,
+                        "{name}: {left:?}"
+                    );
+                    (None, e2)
+                }
                 (_, Err(e1), Err(e2)) => (Some(e1), e2),
                 (_, a, b) => panic!(
                     "{name}/{mode:?}: expected errors, got {:?} / {:?}",
@@ -306,6 +333,14 @@ async fn a_hostile_server_gets_typed_errors_and_no_secrets() {
                     b.map(|_| ())
                 ),
             };
+            if mode == Mode::AbsurdDate {
+                for e in e1.iter().chain([&e2]) {
+                    assert!(
+                        matches!(e, neux_oauth::Error::ClockSkew { skew: None, .. }),
+                        "{name}: an unreadable Date means skew unknown: {e:?}"
+                    );
+                }
+            }
             if let Some(e1) = &e1 {
                 assert_eq!(e1.kind(), exchange_kind, "{name}/{mode:?}: {e1:?}");
                 assert!(
@@ -365,5 +400,5 @@ async fn debug_and_display_of_a_whole_login_show_no_secrets() {
     ] {
         assert!(!text.contains(s), "{s} leaked: {text}");
     }
-    assert!(matches!(failure, Error::CodeRejected { .. }));
+    assert!(matches!(failure, Error::CodeAlreadyPresented));
 }

@@ -177,3 +177,113 @@ async fn a_server_echoing_the_code_or_token_is_scrubbed() {
         .unwrap_err();
     assert!(!err.to_string().contains("tok-123"), "{err}");
 }
+
+/// One failure as the scripted transport replays it.
+enum Failure {
+    Transport(fn() -> TransportError),
+    Answer(u16, &'static str),
+}
+
+fn timeout(phase: TimeoutPhase) -> TransportError {
+    TransportError::Timeout {
+        origin: "o".into(),
+        phase,
+        after: Duration::from_secs(1),
+    }
+}
+
+fn failures() -> Vec<(&'static str, Failure)> {
+    vec![
+        ("connect", Failure::Transport(connect_error)),
+        (
+            "connect timeout",
+            Failure::Transport(|| timeout(TimeoutPhase::Connect)),
+        ),
+        (
+            "exchange timeout",
+            Failure::Transport(|| timeout(TimeoutPhase::Exchange)),
+        ),
+        (
+            "body too large",
+            Failure::Transport(|| TransportError::BodyTooLarge {
+                origin: "o".into(),
+                limit: 1,
+            }),
+        ),
+        (
+            "unavailable",
+            Failure::Transport(|| TransportError::Unavailable { reason: "r".into() }),
+        ),
+        (
+            "invalid request",
+            Failure::Transport(|| TransportError::InvalidRequest { reason: "r".into() }),
+        ),
+        ("503 page", Failure::Answer(503, "<html>busy</html>")),
+        ("404 page", Failure::Answer(404, "<html>gone</html>")),
+        (
+            "api status",
+            Failure::Answer(200, r#"{"responseHeader":{"status":4107,"msg":"x"}}"#),
+        ),
+        (
+            "2001",
+            Failure::Answer(200, r#"{"responseHeader":{"status":2001,"msg":"x"}}"#),
+        ),
+        ("garbled", Failure::Answer(200, "{not json")),
+    ]
+}
+
+fn script(mock: &MockTransport, f: &Failure) {
+    match f {
+        Failure::Transport(e) => mock.push_error(e()),
+        Failure::Answer(status, body) => mock.push_json(*status, body),
+    }
+}
+
+#[tokio::test]
+async fn is_retryable_says_exactly_what_user_info_retries() {
+    let token = AccessToken::new("t").unwrap();
+    for (name, failure) in failures() {
+        let mock = MockTransport::new();
+        script(&mock, &failure);
+        mock.push_json(200, USER_OK);
+        let outcome = client(&mock).user_info(&token).await;
+        let retried = mock.requests().len() == 2;
+        assert_eq!(retried, outcome.is_ok(), "{name}");
+        // The error the failure makes on its own:
+        let alone = MockTransport::new();
+        script(&alone, &failure);
+        let err = client(&alone).user_info(&token).await.unwrap_err();
+        assert_eq!(err.is_retryable(), retried, "{name}: {err:?}");
+    }
+}
+
+#[tokio::test]
+async fn request_may_have_been_sent_and_needs_new_code_follow_what_the_exchange_does() {
+    for (name, failure) in failures() {
+        let mock = MockTransport::new();
+        script(&mock, &failure);
+        let c = Client::builder()
+            .client_id("app")
+            .secret("secret")
+            .base_url("https://api.example.test")
+            .transport(mock.clone())
+            .retry(RetryPolicy::none())
+            .build()
+            .unwrap();
+        let err = c
+            .exchange_code(&code(), &Scope::default())
+            .await
+            .unwrap_err();
+        // The client presents the code again exactly when the helpers say it may.
+        mock.push_json(200, TOKEN_OK);
+        let again = c.exchange_code(&code(), &Scope::default()).await;
+        let presented_again = mock.requests().len() == 2;
+        assert_eq!(presented_again, !err.needs_new_code(), "{name}: {err:?}");
+        assert_eq!(
+            err.request_may_have_been_sent(),
+            err.needs_new_code(),
+            "{name}: {err:?}"
+        );
+        assert_eq!(again.is_ok(), presented_again, "{name}");
+    }
+}

@@ -15,8 +15,10 @@ use http_body::Frame;
 use neux_proto::{ApiStatus, ClientId, Scope};
 use serde::{Deserialize, Serialize};
 
+use neux_proto::{TOKEN_PATH, USER_INFO_PATH};
+
 use crate::clock::http_date;
-use crate::platform::{LogDetails, envelope, reject};
+use crate::platform::{self, LogDetails, Reject, envelope, reject};
 use crate::state::{ArmedFault, State, UserSpec};
 use crate::status::*;
 
@@ -80,10 +82,17 @@ fn one() -> u32 {
 /// One entry of the request log (`GET /sandbox/v1/requests`): secrets, codes and tokens appear
 /// only as fingerprints (the first 8 hex digits of their SHA-256), so tests can count how many
 /// times a code was presented without seeing it.
+///
+/// An entry is written when the request arrives, with what it presents, before any fault,
+/// delay or handling; the answer's statuses are filled in when it is sent. A request whose
+/// client hung up before the answer keeps `http_status: None`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct LoggedRequest {
+    /// Arrival order, from 1.
+    #[serde(default)]
+    pub seq: u64,
     /// Sandbox clock at arrival, Unix ms.
     pub at_ms: u64,
     /// HTTP method.
@@ -92,22 +101,24 @@ pub struct LoggedRequest {
     pub path: String,
     /// `json` or `form` for token calls.
     pub dialect: Option<String>,
-    /// The client id, when the request named one.
+    /// The client id, when the request named one (its first 64 bytes: it is logged before it
+    /// is checked).
     pub client_id: Option<String>,
     /// Fingerprint of the presented code.
     pub code_fingerprint: Option<String>,
     /// Fingerprint of the presented access token.
     pub token_fingerprint: Option<String>,
-    /// The HTTP status sent.
-    pub http_status: u16,
+    /// The HTTP status sent; `None` while the request is being handled, and for good when the
+    /// client hung up first.
+    pub http_status: Option<u16>,
     /// The envelope status sent, if an envelope was sent.
     pub api_status: Option<i64>,
     /// The fault injected, if any.
     pub fault: Option<FaultSpec>,
 }
 
-/// Wraps the platform paths: injects armed faults, stamps `Date` from the sandbox clock, and
-/// writes the request log.
+/// Wraps the platform paths: logs each request as it arrives, injects armed faults, stamps
+/// `Date` from the sandbox clock, and completes the log entry with the answer.
 pub(crate) async fn observe(
     AxumState(state): AxumState<State>,
     req: Request,
@@ -116,9 +127,31 @@ pub(crate) async fn observe(
     let at_ms = state.now_ms();
     let method = req.method().to_string();
     let path = req.uri().path().to_owned();
-    let fault = take_fault(&state, &path);
-    let mut res = match &fault {
-        Some((spec, FaultTiming::Before)) => match spec {
+    let (req, details) = match read_presented(req).await {
+        Ok(read) => read,
+        Err(refused) => (Request::new(Body::empty()), refused),
+    };
+    let fault = match &details {
+        Presented::Read(_) => take_fault(&state, &path),
+        Presented::Refused(..) => None,
+    };
+    let arrival = details.details();
+    let seq = state.log_arrival(LoggedRequest {
+        seq: 0,
+        at_ms,
+        method,
+        path: path.clone(),
+        dialect: arrival.dialect.map(|d| d.as_str().to_owned()),
+        client_id: arrival.client_id.clone(),
+        code_fingerprint: arrival.code_fingerprint.clone(),
+        token_fingerprint: arrival.token_fingerprint.clone(),
+        http_status: None,
+        api_status: None,
+        fault: fault.as_ref().map(|(spec, _)| spec.clone()),
+    });
+    let mut res = match (details, &fault) {
+        (Presented::Refused(_, res), _) => *res,
+        (_, Some((spec, FaultTiming::Before))) => match spec {
             FaultSpec::Delay { ms } => {
                 tokio::time::sleep(Duration::from_millis(*ms)).await;
                 next.run(req).await
@@ -126,7 +159,7 @@ pub(crate) async fn observe(
             FaultSpec::Truncate => truncate(next.run(req).await).await,
             other => replacement(other),
         },
-        Some((spec, FaultTiming::After)) => {
+        (_, Some((spec, FaultTiming::After))) => {
             let real = next.run(req).await;
             match spec {
                 FaultSpec::Delay { ms } => {
@@ -135,54 +168,81 @@ pub(crate) async fn observe(
                 }
                 FaultSpec::Truncate => truncate(real).await,
                 other => {
-                    // The request was handled: keep what it presented for the log.
-                    let details = real.extensions().get::<LogDetails>().cloned();
+                    // The request was handled: keep what it learnt for the log.
+                    let learnt = real.extensions().get::<LogDetails>().cloned();
                     let mut res = replacement(other);
-                    if let Some(d) = details {
+                    if let Some(d) = learnt {
                         res.extensions_mut().insert(d);
                     }
                     res
                 }
             }
         }
-        None => next.run(req).await,
+        (_, None) => next.run(req).await,
     };
     if let Ok(v) = HeaderValue::from_str(&http_date(state.now_ms())) {
         res.headers_mut().insert(header::DATE, v);
     }
-    let details = res
-        .extensions()
-        .get::<LogDetails>()
-        .cloned()
-        .unwrap_or_default();
-    let entry = LoggedRequest {
-        at_ms,
-        method,
-        path,
-        dialect: details.dialect.map(|d| d.as_str().to_owned()),
-        client_id: details.client_id,
-        code_fingerprint: details.code_fingerprint,
-        token_fingerprint: details.token_fingerprint,
-        http_status: res.status().as_u16(),
-        api_status: res.extensions().get::<ApiStatus>().map(|s| s.get()),
-        fault: fault.map(|(spec, _)| spec),
-    };
+    let http_status = res.status().as_u16();
+    let api_status = res.extensions().get::<ApiStatus>().map(|s| s.get());
+    let learnt = res.extensions().get::<LogDetails>().cloned();
     tracing::info!(
-        method = %entry.method,
-        path = %entry.path,
-        client_id = entry.client_id.as_deref().unwrap_or("-"),
-        code = entry.code_fingerprint.as_deref().unwrap_or("-"),
-        api_status = entry.api_status.unwrap_or(0),
-        http_status = entry.http_status,
+        seq,
+        path = %path,
+        client_id = arrival.client_id.as_deref().unwrap_or("-"),
+        code = arrival.code_fingerprint.as_deref().unwrap_or("-"),
+        api_status = api_status.unwrap_or(0),
+        http_status,
         "request"
     );
-    let mut t = state.tables();
-    if t.log.len() >= state.settings.log_capacity {
-        t.log.pop_front();
-    }
-    t.log.push_back(entry);
-    drop(t);
+    state.log_answer(
+        seq,
+        http_status,
+        api_status,
+        learnt.and_then(|d| d.client_id),
+    );
     res
+}
+
+/// A request as it arrived: read (its body buffered again for the handler), or refused while
+/// reading (a body over the cap).
+enum Presented {
+    Read(LogDetails),
+    Refused(LogDetails, Box<Response>),
+}
+
+impl Presented {
+    fn details(&self) -> LogDetails {
+        match self {
+            Self::Read(d) | Self::Refused(d, _) => d.clone(),
+        }
+    }
+}
+
+/// Reads what a platform request presents (its code or token, as fingerprints), buffering a
+/// token request's body so the handler can read it again.
+async fn read_presented(req: Request) -> Result<(Request, Presented), Presented> {
+    match req.uri().path() {
+        USER_INFO_PATH => {
+            let details = platform::presented_token(req.uri());
+            Ok((req, Presented::Read(details)))
+        }
+        TOKEN_PATH => {
+            let (parts, body) = req.into_parts();
+            let refused = |details: LogDetails, r: Reject| {
+                Presented::Refused(details, Box::new(r.into_response()))
+            };
+            let bytes = platform::read_body(body)
+                .await
+                .map_err(|r| refused(LogDetails::default(), r))?;
+            let details = platform::presented(&parts.headers, &bytes);
+            Ok((
+                Request::from_parts(parts, Body::from(bytes)),
+                Presented::Read(details),
+            ))
+        }
+        _ => Ok((req, Presented::Read(LogDetails::default()))),
+    }
 }
 
 fn take_fault(state: &State, path: &str) -> Option<(FaultSpec, FaultTiming)> {
@@ -283,6 +343,9 @@ impl http_body::Body for Broken {
     }
 }
 
+/// Largest control API request body (a mint with a full profile is well under 1 KiB).
+pub(crate) const MAX_CONTROL_BODY: usize = 16 * 1024;
+
 /// `POST /sandbox/v1/codes` body.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -332,7 +395,9 @@ pub(crate) async fn arm_fault(AxumState(state): AxumState<State>, body: Bytes) -
         Err(e) => return reject(MALFORMED_BODY, format!("bad fault rule: {e}")).into_response(),
     };
     let count = rule.count;
-    arm(&state, rule);
+    if let Err(full) = arm(&state, rule) {
+        return reject(TOO_MANY_FAULTS, full).into_response();
+    }
     envelope(
         StatusCode::OK,
         OK,
@@ -341,11 +406,20 @@ pub(crate) async fn arm_fault(AxumState(state): AxumState<State>, body: Bytes) -
     )
 }
 
-pub(crate) fn arm(state: &State, rule: FaultRule) {
+/// How many fault rules may be armed at once.
+pub(crate) const MAX_ARMED_FAULTS: usize = 1_000;
+
+/// Arms `rule`, unless [`MAX_ARMED_FAULTS`] are armed already.
+pub(crate) fn arm(state: &State, rule: FaultRule) -> Result<(), String> {
     if rule.count == 0 {
-        return;
+        return Ok(());
     }
     let mut t = state.tables();
+    if t.faults.len() >= MAX_ARMED_FAULTS {
+        return Err(format!(
+            "{MAX_ARMED_FAULTS} fault rules are armed already: DELETE /sandbox/v1/faults, or arm one rule with a larger count"
+        ));
+    }
     t.faults.push(ArmedFault {
         path: rule.path,
         remaining: rule.count,
@@ -353,6 +427,7 @@ pub(crate) fn arm(state: &State, rule: FaultRule) {
         timing: rule.when,
     });
     state.armed_faults.store(t.faults.len(), Ordering::Release);
+    Ok(())
 }
 
 pub(crate) async fn clear_faults(AxumState(state): AxumState<State>) -> Response {

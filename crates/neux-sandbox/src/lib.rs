@@ -55,5 +55,5 @@ pub mod fuzzing {
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use control::{FaultRule, FaultSpec, FaultTiming, LoggedRequest};
-pub use server::{MintedCode, Sandbox, SandboxBuilder, SandboxError};
+pub use server::{MintedCode, Sandbox, SandboxBuilder, SandboxError, SandboxStats};
 pub use state::UserSpec;

@@ -71,39 +71,77 @@ fn with_details(mut res: Response, details: LogDetails) -> Response {
     res
 }
 
+/// The longest client id the request log keeps of a request (it is logged before it is
+/// checked, so it may be anything a caller sent).
+pub(crate) const LOGGED_CLIENT_ID_MAX: usize = 64;
+
+/// What a token request presents, read from its bytes before anything else happens to it (a
+/// fault, a delay, a client that hangs up), so the request log counts every code that arrived.
+pub(crate) fn presented(headers: &HeaderMap, body: &[u8]) -> LogDetails {
+    let mut details = LogDetails::default();
+    let Ok(dialect) = dialect_of(content_type(headers)) else {
+        return details;
+    };
+    details.dialect = Some(dialect);
+    let pairs = match dialect {
+        Dialect::Json => parse_json(body),
+        _ => parse_form(body),
+    };
+    let text = |key: &str| {
+        pairs.iter().flatten().find_map(|(k, v)| match v {
+            Received::Text(s) | Received::Json(Value::String(s)) if k == key => Some(s.as_str()),
+            _ => None,
+        })
+    };
+    details.client_id = text(dialect.client_id_key()).map(|id| {
+        let end = id
+            .char_indices()
+            .map(|(i, c)| i + c.len_utf8())
+            .take_while(|end| *end <= LOGGED_CLIENT_ID_MAX)
+            .last()
+            .unwrap_or(0);
+        id[..end].to_owned()
+    });
+    details.code_fingerprint = text("code")
+        .and_then(|c| AuthCode::new(c).ok())
+        .map(|c| c.fingerprint());
+    details
+}
+
+/// What a user-info request presents: its token's fingerprint.
+pub(crate) fn presented_token(uri: &Uri) -> LogDetails {
+    let token = form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+        .find(|(k, _)| k == "accessToken")
+        .and_then(|(_, v)| neux_proto::AccessToken::new(v.into_owned()).ok());
+    LogDetails {
+        token_fingerprint: token.map(|t| t.fingerprint()),
+        ..LogDetails::default()
+    }
+}
+
+fn content_type(headers: &HeaderMap) -> &str {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}
+
 /// `POST /neuopenapi/oauth/mini/accessToken`.
 pub(crate) async fn access_token(
     AxumState(state): AxumState<State>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let mut details = LogDetails::default();
-    let result = exchange(&state, &headers, body, &mut details).await;
-    let res = match result {
+    match exchange(&state, &headers, body).await {
         Ok(v) => envelope(StatusCode::OK, OK, "OK", Some(v)),
         Err(r) => r.into_response(),
-    };
-    with_details(res, details)
+    }
 }
 
-async fn exchange(
-    state: &State,
-    headers: &HeaderMap,
-    body: Body,
-    details: &mut LogDetails,
-) -> Result<Value, Reject> {
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let dialect = dialect_of(content_type)?;
-    details.dialect = Some(dialect);
+async fn exchange(state: &State, headers: &HeaderMap, body: Body) -> Result<Value, Reject> {
+    let dialect = dialect_of(content_type(headers))?;
     let bytes = read_body(body).await?;
     let fields = parse_token_request(dialect, &bytes)?;
-    details.client_id = Some(fields.client_id.clone());
-    if let Ok(code) = AuthCode::new(fields.code.as_str()) {
-        details.code_fingerprint = Some(code.fingerprint());
-    }
 
     let secret = state.apps.get(&fields.client_id).ok_or_else(|| {
         reject(
@@ -262,7 +300,7 @@ pub fn fuzz_token_request(content_type: &str, body: &[u8]) -> Result<(), String>
     Ok(())
 }
 
-async fn read_body(body: Body) -> Result<Bytes, Reject> {
+pub(crate) async fn read_body(body: Body) -> Result<Bytes, Reject> {
     axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
         reject(
             BODY_TOO_LARGE,
@@ -458,6 +496,8 @@ pub(crate) async fn user_info(AxumState(state): AxumState<State>, uri: Uri) -> R
 }
 
 fn lookup_user(state: &State, uri: &Uri, details: &mut LogDetails) -> Result<Value, Reject> {
+    // The token's fingerprint is logged on arrival (`presented_token`); this adds the client id
+    // once the token is verified.
     let query = uri.query().unwrap_or("");
     let mut token = None;
     for (k, v) in form_urlencoded::parse(query.as_bytes()) {
@@ -478,9 +518,6 @@ fn lookup_user(state: &State, uri: &Uri, details: &mut LogDetails) -> Result<Val
     }
     let token = token
         .ok_or_else(|| reject(MISSING_PARAMETER, "missing query parameter \"accessToken\""))?;
-    if let Ok(t) = neux_proto::AccessToken::new(token.as_str()) {
-        details.token_fingerprint = Some(t.fingerprint());
-    }
     let claims =
         jwt::verify(&state.jwt_key, &token, state.now_ms() / 1000).map_err(|p| match p {
             TokenProblem::Invalid => reject(

@@ -36,15 +36,29 @@ pub enum SandboxError {
     /// The client id is not one of this sandbox's apps.
     #[error("no app with client id {0:?} in this sandbox")]
     UnknownClient(String),
+    /// Too many fault rules are armed already.
+    #[error("{0}")]
+    TooManyFaults(String),
 }
 
-/// Configures a [`Sandbox`].
-#[derive(Debug)]
+/// Configures a [`Sandbox`]. `Debug` shows the apps' client ids, never their secrets.
 pub struct SandboxBuilder {
     apps: Vec<(String, String)>,
     clock: Arc<dyn Clock>,
     settings: Settings,
     listen: SocketAddr,
+}
+
+impl std::fmt::Debug for SandboxBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ids: Vec<&str> = self.apps.iter().map(|(id, _)| id.as_str()).collect();
+        f.debug_struct("SandboxBuilder")
+            .field("apps", &ids)
+            .field("clock", &self.clock)
+            .field("settings", &self.settings)
+            .field("listen", &self.listen)
+            .finish()
+    }
 }
 
 impl Default for SandboxBuilder {
@@ -57,6 +71,7 @@ impl Default for SandboxBuilder {
                 code_ttl: Duration::from_secs(300),
                 token_ttl: Duration::from_secs(604_800),
                 log_capacity: 10_000,
+                profile_capacity: 100_000,
             },
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         }
@@ -91,6 +106,13 @@ impl SandboxBuilder {
     /// How many requests the request log keeps, oldest dropped first (default 10,000).
     pub fn request_log_capacity(mut self, entries: usize) -> Self {
         self.settings.log_capacity = entries.max(1);
+        self
+    }
+
+    /// How many user profiles the sandbox keeps, the least recently minted forgotten first
+    /// (default 100,000). A token whose profile was forgotten answers 2002.
+    pub fn profile_capacity(mut self, profiles: usize) -> Self {
+        self.settings.profile_capacity = profiles.max(1);
         self
     }
 
@@ -165,19 +187,39 @@ fn router(state: State) -> Router {
             state.clone(),
             control::observe,
         ));
-    Router::new()
-        .merge(platform)
+    // The control API reads small JSON bodies: cap them well below the platform paths' 64 KiB.
+    let control = Router::new()
         .route("/sandbox/v1/codes", post(control::mint_code))
         .route(
             "/sandbox/v1/faults",
             post(control::arm_fault).delete(control::clear_faults),
         )
         .route("/sandbox/v1/requests", get(control::list_requests))
-        .fallback(control::not_found)
-        // Our own cap (64 KiB) is enforced in the handlers with a precise error; this only
+        .layer(axum::extract::DefaultBodyLimit::max(
+            control::MAX_CONTROL_BODY,
+        ));
+    Router::new()
+        .merge(platform)
+        // The platform paths enforce their own cap (64 KiB) with a precise error; this only
         // stops axum's 2 MiB default from answering first with a bare 413.
         .layer(axum::extract::DefaultBodyLimit::disable())
+        .merge(control)
+        .fallback(control::not_found)
         .with_state(state)
+}
+
+/// The sizes of a sandbox's tables ([`Sandbox::stats`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SandboxStats {
+    /// Codes remembered (live, spent and expired until they are swept).
+    pub codes: usize,
+    /// User profiles (at most [`SandboxBuilder::profile_capacity`]).
+    pub profiles: usize,
+    /// Fault rules armed (at most 1,000).
+    pub armed_faults: usize,
+    /// Entries in the request log (at most [`SandboxBuilder::request_log_capacity`]).
+    pub logged_requests: usize,
 }
 
 /// A code minted through [`Sandbox::mint_code`].
@@ -242,9 +284,21 @@ impl Sandbox {
         OpenId::new(crate::state::derived_open_id(client_id.as_str(), user_id)).ok()
     }
 
-    /// Arms a fault, as `POST /sandbox/v1/faults` does.
-    pub fn inject_fault(&self, rule: FaultRule) {
-        control::arm(&self.state, rule);
+    /// Arms a fault, as `POST /sandbox/v1/faults` does. At most 1,000 rules are armed at once
+    /// (a rule's `count` is not limited).
+    pub fn inject_fault(&self, rule: FaultRule) -> Result<(), SandboxError> {
+        control::arm(&self.state, rule).map_err(SandboxError::TooManyFaults)
+    }
+
+    /// How much the sandbox holds: every table is bounded, and this shows by how much.
+    pub fn stats(&self) -> SandboxStats {
+        let t = self.state.tables();
+        SandboxStats {
+            codes: t.codes.len(),
+            profiles: t.profiles.len(),
+            armed_faults: t.faults.len(),
+            logged_requests: t.log.len(),
+        }
     }
 
     /// The request log, oldest first, as `GET /sandbox/v1/requests` returns it.

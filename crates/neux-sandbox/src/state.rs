@@ -19,6 +19,7 @@ pub(crate) struct Settings {
     pub code_ttl: Duration,
     pub token_ttl: Duration,
     pub log_capacity: usize,
+    pub profile_capacity: usize,
 }
 
 /// A user's profile as the control API sets it. Every field is optional; `id` keys the user
@@ -74,17 +75,31 @@ pub(crate) struct ArmedFault {
     pub timing: FaultTiming,
 }
 
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub(crate) struct Tables {
     pub codes: HashMap<String, Grant>,
     /// (client id, openId) -> profile.
     pub profiles: HashMap<(String, String), Profile>,
+    /// Profiles in the order they were last set, oldest first: the cap evicts from the front.
+    profile_order: VecDeque<(String, String)>,
     pub faults: Vec<ArmedFault>,
     pub log: VecDeque<LoggedRequest>,
     pub counter: u64,
+    log_seq: u64,
 }
 
-#[derive(Debug)]
+// The tables hold live codes: never print them.
+impl std::fmt::Debug for Tables {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tables")
+            .field("codes", &self.codes.len())
+            .field("profiles", &self.profiles.len())
+            .field("faults", &self.faults.len())
+            .field("log", &self.log.len())
+            .finish()
+    }
+}
+
 pub(crate) struct Shared {
     pub apps: HashMap<String, AppSecret>,
     pub clock: Arc<dyn Clock>,
@@ -98,7 +113,51 @@ pub(crate) struct Shared {
 
 pub(crate) type State = Arc<Shared>;
 
+// The JWT key, the code seed and the apps' secrets stay out of `Debug`.
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut apps: Vec<&str> = self.apps.keys().map(String::as_str).collect();
+        apps.sort_unstable();
+        f.debug_struct("Shared")
+            .field("apps", &apps)
+            .field("clock", &self.clock)
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Shared {
+    /// Appends a request to the log as it arrives; returns its sequence number.
+    pub(crate) fn log_arrival(&self, mut entry: LoggedRequest) -> u64 {
+        let mut t = self.tables();
+        t.log_seq += 1;
+        entry.seq = t.log_seq;
+        if t.log.len() >= self.settings.log_capacity {
+            t.log.pop_front();
+        }
+        t.log.push_back(entry);
+        t.log_seq
+    }
+
+    /// Completes a log entry with the answer sent (if it is still in the log).
+    pub(crate) fn log_answer(
+        &self,
+        seq: u64,
+        http_status: u16,
+        api_status: Option<i64>,
+        client_id: Option<String>,
+    ) {
+        let mut t = self.tables();
+        if let Ok(i) = t.log.binary_search_by_key(&seq, |e| e.seq) {
+            let entry = &mut t.log[i];
+            entry.http_status = Some(http_status);
+            entry.api_status = api_status;
+            if entry.client_id.is_none() {
+                entry.client_id = client_id;
+            }
+        }
+    }
+
     pub(crate) fn new(
         apps: Vec<(ClientId, AppSecret)>,
         clock: Arc<dyn Clock>,
@@ -164,10 +223,19 @@ impl Shared {
                 authorized: user.authorized.unwrap_or(true),
             },
         );
-        t.profiles.insert(
-            (client_id.to_owned(), open_id.clone()),
-            Profile { union_id, user },
-        );
+        let key = (client_id.to_owned(), open_id.clone());
+        if t.profiles
+            .insert(key.clone(), Profile { union_id, user })
+            .is_some()
+        {
+            t.profile_order.retain(|k| *k != key);
+        }
+        t.profile_order.push_back(key);
+        while t.profile_order.len() > self.settings.profile_capacity {
+            if let Some(old) = t.profile_order.pop_front() {
+                t.profiles.remove(&old);
+            }
+        }
         (code, open_id)
     }
 

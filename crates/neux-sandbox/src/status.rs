@@ -50,6 +50,8 @@ pub const TOKEN_EXPIRED: ApiStatus = ApiStatus::new(4031);
 pub const NOT_FOUND: ApiStatus = ApiStatus::new(4040);
 /// Wrong method for the path (answered with HTTP 405).
 pub const METHOD_NOT_ALLOWED: ApiStatus = ApiStatus::new(4050);
+/// Control API: too many fault rules are armed (1,000 at most).
+pub const TOO_MANY_FAULTS: ApiStatus = ApiStatus::new(4060);
 
 /// Every status the sandbox can answer with, and what it means: for docs and tests.
 pub const ALL: &[(ApiStatus, &str)] = &[
@@ -77,4 +79,5 @@ pub const ALL: &[(ApiStatus, &str)] = &[
     (TOKEN_EXPIRED, "access token expired"),
     (NOT_FOUND, "no such path"),
     (METHOD_NOT_ALLOWED, "method not allowed"),
+    (TOO_MANY_FAULTS, "too many fault rules armed"),
 ];
