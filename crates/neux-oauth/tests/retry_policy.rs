@@ -192,8 +192,10 @@ fn timeout(phase: TimeoutPhase) -> TransportError {
     }
 }
 
-fn failures() -> Vec<(&'static str, Failure)> {
-    vec![
+/// Each failure, with whether `user_info` retries it and whether the exchange may present its
+/// code again after it (nothing was sent).
+fn failures() -> Vec<(&'static str, Failure, bool, bool)> {
+    let table = vec![
         ("connect", Failure::Transport(connect_error)),
         (
             "connect timeout",
@@ -229,7 +231,29 @@ fn failures() -> Vec<(&'static str, Failure)> {
             Failure::Answer(200, r#"{"responseHeader":{"status":2001,"msg":"x"}}"#),
         ),
         ("garbled", Failure::Answer(200, "{not json")),
-    ]
+    ];
+    let expected = [
+        ("connect", true, true),
+        ("connect timeout", true, true),
+        ("exchange timeout", true, false),
+        ("body too large", false, false),
+        ("unavailable", false, true),
+        ("invalid request", false, true),
+        ("503 page", true, false),
+        ("404 page", false, false),
+        ("api status", false, false),
+        ("2001", false, false),
+        ("garbled", false, false),
+    ];
+    assert_eq!(table.len(), expected.len());
+    table
+        .into_iter()
+        .zip(expected)
+        .map(|((name, f), (n, retried, again))| {
+            assert_eq!(name, n);
+            (name, f, retried, again)
+        })
+        .collect()
 }
 
 fn script(mock: &MockTransport, f: &Failure) {
@@ -242,12 +266,13 @@ fn script(mock: &MockTransport, f: &Failure) {
 #[tokio::test]
 async fn is_retryable_says_exactly_what_user_info_retries() {
     let token = AccessToken::new("t").unwrap();
-    for (name, failure) in failures() {
+    for (name, failure, expected, _) in failures() {
         let mock = MockTransport::new();
         script(&mock, &failure);
         mock.push_json(200, USER_OK);
         let outcome = client(&mock).user_info(&token).await;
         let retried = mock.requests().len() == 2;
+        assert_eq!(retried, expected, "{name}: retried");
         assert_eq!(retried, outcome.is_ok(), "{name}");
         // The error the failure makes on its own:
         let alone = MockTransport::new();
@@ -259,7 +284,7 @@ async fn is_retryable_says_exactly_what_user_info_retries() {
 
 #[tokio::test]
 async fn request_may_have_been_sent_and_needs_new_code_follow_what_the_exchange_does() {
-    for (name, failure) in failures() {
+    for (name, failure, _, expected) in failures() {
         let mock = MockTransport::new();
         script(&mock, &failure);
         let c = Client::builder()
@@ -278,6 +303,7 @@ async fn request_may_have_been_sent_and_needs_new_code_follow_what_the_exchange_
         mock.push_json(200, TOKEN_OK);
         let again = c.exchange_code(&code(), &Scope::default()).await;
         let presented_again = mock.requests().len() == 2;
+        assert_eq!(presented_again, expected, "{name}: presented again");
         assert_eq!(presented_again, !err.needs_new_code(), "{name}: {err:?}");
         assert_eq!(
             err.request_may_have_been_sent(),
