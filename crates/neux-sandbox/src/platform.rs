@@ -456,6 +456,18 @@ fn check_fields(dialect: Dialect, pairs: Vec<(String, Received)>) -> Result<Fiel
     let grant_type = text("grantType", get("grantType"))?;
     let scope = text("scope", get("scope"))?;
     let sign_text = text("sign", get("sign"))?;
+    if let Some(Received::Text(t)) = get("timestamp")
+        && t.len() > 1
+        && t.starts_with('0')
+        && t.bytes().all(|b| b.is_ascii_digit())
+    {
+        // Whether the platform signs the digits it received or the number they mean is not
+        // documented: refuse the ambiguity rather than pick one (docs/signing.md).
+        return Err(reject(
+            INVALID_PARAMETER,
+            "timestamp has leading zeros: send the milliseconds as plain decimal digits (the signature is computed over them)",
+        ));
+    }
     let timestamp = match get("timestamp") {
         Some(Received::Json(Value::Number(n))) => n.as_u64(),
         Some(Received::Text(s)) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {

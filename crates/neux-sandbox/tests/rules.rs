@@ -172,6 +172,69 @@ async fn timestamp_window_edges() {
 }
 
 #[tokio::test]
+async fn timestamp_window_edges_in_the_form_dialect_and_a_custom_window() {
+    let clock = neux_sandbox::ManualClock::new(NOW);
+    let sandbox = neux_sandbox::Sandbox::builder()
+        .app("app-a", "secret-a")
+        .window(Duration::from_secs(30))
+        .clock(clock.clone())
+        .start()
+        .await
+        .unwrap();
+    let ctx = Ctx {
+        sandbox,
+        clock,
+        http: reqwest::Client::builder().no_proxy().build().unwrap(),
+    };
+    for (offset, ok) in [
+        (-30_000i64, true),
+        (30_000, true),
+        (-30_001, false),
+        (30_001, false),
+    ] {
+        let code = fresh_code(&ctx).await;
+        let ts = (NOW as i64 + offset) as u64;
+        let env = ctx
+            .exchange_form(&ctx.form_request("app-a", "secret-a", &code, "user.info", ts))
+            .await;
+        if ok {
+            assert_eq!(status(&env), 200, "offset {offset}: {env}");
+        } else {
+            assert_refused(&env, status::TIMESTAMP_OUT_OF_WINDOW, "±30 s window");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_timestamp_with_leading_zeros_is_refused_by_name() {
+    // The platform does not say whether it signs the digits it received or the number they
+    // mean; the sandbox refuses the ambiguity instead of picking one (docs/signing.md).
+    let ctx = start().await;
+    let code = fresh_code(&ctx).await;
+    let padded = format!("0{NOW}");
+    let pairs = [
+        ("appid", "app-a"),
+        ("code", code.as_str()),
+        ("grantType", "authorization_code"),
+        ("scope", "user.info"),
+        ("timestamp", padded.as_str()),
+    ];
+    let sign = naive_sign(&pairs, "secret-a");
+    let mut ser = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs {
+        ser.append_pair(k, v);
+    }
+    ser.append_pair("sign", &sign);
+    let env = ctx.exchange_form(&ser.finish()).await;
+    assert_refused(&env, status::INVALID_PARAMETER, "leading zeros");
+    // The code was not spent: the same request without the zero goes through.
+    let env = ctx
+        .exchange_form(&ctx.form_request("app-a", "secret-a", &code, "user.info", NOW))
+        .await;
+    assert_eq!(status(&env), 200, "{env}");
+}
+
+#[tokio::test]
 async fn code_rules() {
     let ctx = start().await;
     let env = ctx
@@ -365,19 +428,24 @@ async fn method_and_path_rules() {
     );
 }
 
-#[tokio::test]
+// Four workers and a barrier: the sandbox's handlers and the callers really run in parallel, so
+// the check-and-spend of the code is raced, not taken in turns on one thread.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn one_code_one_token_under_100_concurrent_exchanges() {
     let ctx = start().await;
     let code = fresh_code(&ctx).await;
     let body = ctx
         .json_request("app-a", "secret-a", &code, "user.info", NOW)
         .to_string();
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(100));
     let mut tasks = Vec::new();
     for _ in 0..100 {
         let http = ctx.http.clone();
         let url = ctx.url(TOKEN_PATH);
         let body = body.clone();
+        let barrier = barrier.clone();
         tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
             let res = http
                 .post(url)
                 .header("content-type", "application/json")
