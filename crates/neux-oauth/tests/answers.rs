@@ -110,3 +110,50 @@ proptest! {
         });
     }
 }
+
+/// What the client makes of numbers past the integer limits, or negative, in an answer.
+#[test]
+fn out_of_range_and_negative_numbers_in_answers() {
+    let outcome = |body: String| {
+        let mock = MockTransport::new();
+        mock.push_json(200, &body);
+        let client = Client::builder()
+            .client_id("app")
+            .secret("secret")
+            .base_url("http://127.0.0.1:9")
+            .transport(mock)
+            .retry(RetryPolicy::none())
+            .build()
+            .unwrap();
+        let code = AuthCode::new("a-code").unwrap();
+        futures_lite::future::block_on(client.exchange_code(&code, &Scope::default()))
+    };
+    let envelope = |status: &str, expire: &str| {
+        format!(
+            r#"{{"responseHeader":{{"status":{status},"msg":"m"}},"response":{{"accessToken":"a.b.c","expire":{expire},"tokenType":"bearer"}}}}"#
+        )
+    };
+    // A negative status is carried through unchanged, like any status the platform sends.
+    match outcome(envelope("-1", "60")) {
+        Err(neux_oauth::Error::Api { status, .. }) => assert_eq!(status.get(), -1),
+        other => panic!("{other:?}"),
+    }
+    // Statuses past i64 and lifetimes past u64, negative or fractional: not the platform's
+    // answer, so a decode error (and the code counts as spent).
+    for (status, expire) in [
+        ("18446744073709551616", "60"),
+        ("200.0", "60"),
+        ("200", "-1"),
+        ("200", "18446744073709551616"),
+        ("200", "60.5"),
+        ("200", "1e3"),
+    ] {
+        match outcome(envelope(status, expire)) {
+            Err(e @ neux_oauth::Error::Decode(_)) => assert!(e.needs_new_code()),
+            other => panic!("status {status}, expire {expire}: {other:?}"),
+        }
+    }
+    // The largest lifetime is clamped, not refused.
+    let tokens = outcome(envelope("200", "18446744073709551615")).unwrap();
+    assert!(tokens.expires_in() <= neux_oauth::MAX_TOKEN_LIFETIME);
+}

@@ -272,7 +272,7 @@ async fn user_info_retries_5xx_and_transport_failures_then_gives_up() {
 }
 
 #[tokio::test]
-async fn connection_refused_is_retried_for_the_exchange_and_reported() {
+async fn connection_refused_is_a_connect_error_that_leaves_the_code_unspent() {
     let free = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

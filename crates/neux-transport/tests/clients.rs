@@ -74,6 +74,55 @@ async fn surf_shared_client_works() {
     );
 }
 
+/// A shared surf client with its own (shorter) timeout: async-std's timeout error is recognised
+/// by its text and reported as a timeout after which the request may have been sent.
+#[cfg(feature = "surf")]
+#[tokio::test]
+async fn surf_shared_client_timeout_is_a_timeout() {
+    let server = TestServer::start();
+    let client: surf::Client = surf::Config::new()
+        .set_http_keep_alive(false)
+        .set_timeout(Some(std::time::Duration::from_millis(200)))
+        .try_into()
+        .unwrap();
+    let transport = neux_transport::SurfTransport::from_client(client, TransportConfig::default());
+    let err = transport
+        .send(get(&server.url("/slow-headers/30000")))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            neux_transport::TransportError::Timeout {
+                phase: neux_transport::TimeoutPhase::Exchange,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.may_have_been_sent());
+}
+
+/// Connection refused is the one failure surf's error lets us prove happened before sending.
+#[cfg(feature = "surf")]
+#[tokio::test]
+async fn surf_refused_connection_is_not_sent() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let transport = neux_transport::SurfTransport::new(TransportConfig::default()).unwrap();
+    let err = transport
+        .send(get(&format!("http://127.0.0.1:{port}/x")))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, neux_transport::TransportError::Connect { .. }) && !err.may_have_been_sent(),
+        "{err:?}"
+    );
+}
+
 #[cfg(any(feature = "reqwest", feature = "surf"))]
 #[tokio::test]
 async fn default_transport_talks_http() {

@@ -152,6 +152,12 @@ fn serve(stream: TcpStream, hits: Arc<Mutex<Vec<String>>>) {
                 respond(&mut writer, 200, &[], b"late")
             }
             "slow-body" => slow_body(&mut writer, arg(1)),
+            "multi-header" => respond(
+                &mut writer,
+                200,
+                &[("X-Multi", "first".into()), ("X-Multi", "second".into())],
+                b"two",
+            ),
             "redirect" => {
                 let to = req
                     .target

@@ -59,6 +59,28 @@ pub async fn get_with_query_and_headers(t: &dyn Transport) {
     assert_eq!(echo["headers"]["x-neux-test"][0], "one");
 }
 
+pub async fn multi_value_headers_cross_both_ways(t: &dyn Transport) {
+    let server = TestServer::start();
+    let req = http::Request::get(server.url("/echo"))
+        .header("x-multi", "one")
+        .header("x-multi", "two")
+        .body(Vec::new())
+        .unwrap();
+    let echo = json(t.send(req).await.unwrap().body());
+    assert_eq!(
+        echo["headers"]["x-multi"],
+        serde_json::json!(["one", "two"])
+    );
+    let res = t.send(get(&server.url("/multi-header"))).await.unwrap();
+    let values: Vec<&str> = res
+        .headers()
+        .get_all("x-multi")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    assert_eq!(values, ["first", "second"]);
+}
+
 pub async fn post_exact_body_and_content_type(t: &dyn Transport) {
     let server = TestServer::start();
     let body: Vec<u8> = b"appid=a&code=%26x&sign=0f\xff\x00".to_vec();
@@ -231,7 +253,7 @@ pub async fn dropped_connection_may_have_been_sent(t: &dyn Transport) {
     assert_no_token(&err);
 }
 
-pub async fn connection_is_reused_and_recovers(t: &dyn Transport) {
+pub async fn many_requests_then_a_dropped_connection_then_recovery(t: &dyn Transport) {
     let server = TestServer::start();
     for i in 0..20 {
         let res = t
@@ -279,7 +301,8 @@ macro_rules! conformance {
             case!(refused_connection_was_not_sent);
             case!(redirects_are_not_followed);
             case!(dropped_connection_may_have_been_sent);
-            case!(connection_is_reused_and_recovers);
+            case!(many_requests_then_a_dropped_connection_then_recovery);
+            case!(multi_value_headers_cross_both_ways);
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn hanging_connect_times_out() {
