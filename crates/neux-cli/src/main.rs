@@ -5,8 +5,8 @@
 //! - `neux login`: a whole login against any host.
 //! - `neux sign`: sign a JSON object of parameters by hand.
 //!
-//! Cargo features: `reqwest` and `surf` (both on by default) select which transports
-//! `--transport` offers.
+//! Cargo features: `reqwest` (on by default) and `surf` (opt-in: it builds against OpenSSL)
+//! select which transports `--transport` offers.
 //!
 //! Output is for people by default and for scripts with `--json`. Exit status 0 on success, 1
 //! with a one-line error on stderr on failure, 2 for a usage error. Secrets are read from the

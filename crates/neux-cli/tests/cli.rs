@@ -524,3 +524,13 @@ fn the_sandbox_refuses_a_non_loopback_address_unless_allowed() {
     );
     assert_eq!(out.code, 1);
 }
+
+/// The default build has no surf (it needs OpenSSL); asking for it says how to get it.
+#[cfg(not(feature = "surf"))]
+#[test]
+fn surf_without_its_feature_says_how_to_get_it() {
+    let out = run(neux().args(["demo", "--transport", "surf"]), None);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("--features surf"), "{}", out.stderr);
+    assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+}

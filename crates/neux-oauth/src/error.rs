@@ -54,9 +54,7 @@ pub enum Error {
     },
     /// Status 2000: the signature did not verify. Check the app secret, the client id, and the
     /// dialect (`clientId` vs `appid`).
-    #[error(
-        "the platform refused the signature (status 2000): {message:?}; check the app secret, the client id and the dialect ({dialect}); we signed {canonical}"
-    )]
+    #[error("{}", signature_text(message, *dialect, canonical))]
     SignatureRejected {
         /// The platform's message, unchanged.
         message: String,
@@ -113,6 +111,21 @@ pub enum Error {
     /// The answer was not what the platform sends.
     #[error(transparent)]
     Decode(#[from] DecodeError),
+}
+
+/// The 2000 message. When the server shows the string it expected and that string is the one we
+/// signed (both with the secret masked), the parameters agree and only the secret can differ:
+/// say that, instead of printing the same long string twice.
+fn signature_text(message: &str, dialect: neux_proto::Dialect, canonical: &str) -> String {
+    if !canonical.is_empty() && message.contains(canonical) {
+        format!(
+            "the platform refused the signature (status 2000): it expected the very string we signed ({canonical}), so the app secret itself differs: check the secret you configured (NEUX_SECRET)"
+        )
+    } else {
+        format!(
+            "the platform refused the signature (status 2000): {message:?}; check the app secret, the client id and the dialect ({dialect}); we signed {canonical}"
+        )
+    }
 }
 
 impl Error {

@@ -146,7 +146,10 @@ async fn exchange(state: &State, headers: &HeaderMap, body: Body) -> Result<Valu
     let secret = state.apps.get(&fields.client_id).ok_or_else(|| {
         reject(
             UNKNOWN_CLIENT,
-            format!("no app with client id {:?}", fields.client_id),
+            format!(
+                "no app with client id {:?} in this sandbox: check the client id you configured (--client-id / NEUX_CLIENT_ID) against the sandbox's apps (--app)",
+                fields.client_id
+            ),
         )
     })?;
     if fields.grant_type != neux_proto::GRANT_TYPE {
@@ -215,14 +218,11 @@ async fn exchange(state: &State, headers: &HeaderMap, body: Body) -> Result<Valu
         if grant.used {
             return Err(reject(
                 CODE_USED,
-                "code already used: a code can be exchanged once; get a new one from the mini app",
+                "code already used: a code can be exchanged once",
             ));
         }
         if now >= grant.expires_at_ms {
-            return Err(reject(
-                CODE_EXPIRED,
-                "code expired: get a new one from the mini app",
-            ));
+            return Err(reject(CODE_EXPIRED, "code expired"));
         }
         if !grant.authorized {
             return Err(reject(
