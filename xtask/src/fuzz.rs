@@ -3,8 +3,6 @@
 //! cargo-fuzz needs nightly-only compiler flags (sanitizers). Where only a stable toolchain can
 //! be had, `RUSTC_BOOTSTRAP=1` unlocks them; it is set for this command only.
 
-use std::process::Command;
-
 use crate::run_step;
 
 const TARGETS: &[&str] = &["params", "envelope", "sandbox_request"];
@@ -32,7 +30,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     if targets.is_empty() {
         targets = TARGETS.iter().map(|t| (*t).to_owned()).collect();
     }
-    if Command::new("cargo")
+    if crate::cargo()
         .args(["fuzz", "--version"])
         .output()
         .map(|o| !o.status.success())
@@ -41,7 +39,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         return Err("cargo-fuzz is not installed: cargo install --locked cargo-fuzz".into());
     }
     for target in &targets {
-        let mut cmd = Command::new("cargo");
+        let mut cmd = crate::cargo();
         cmd.current_dir("fuzz")
             .env("RUSTC_BOOTSTRAP", "1")
             .args(["fuzz", "run", "-O", target, "--"])

@@ -9,6 +9,7 @@
 mod bench;
 mod ci;
 mod fuzz;
+mod tools;
 
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};

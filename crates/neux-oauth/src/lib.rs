@@ -55,10 +55,17 @@
 //! | `surf` | the surf transport (any executor) |
 //! | `test-util` | `neux_transport::test_util::MockTransport`, re-exported as [`test_util`] |
 //!
+//! Everything a login's public API uses is re-exported here ([`ReqwestTransport`] and
+//! [`SurfTransport`] behind their features, the transport and error types, [`async_trait`] for
+//! implementing [`Transport`]), so `neux-oauth` is the one dependency a backend needs to log
+//! users in, test against a scripted transport, and customise timeouts, proxies and trusted
+//! roots ([`TransportConfig`]).
+//!
 //! Nothing in this crate needs tokio; only the reqwest transport does. Bring any other HTTP
 //! stack by implementing [`Transport`] and passing it to [`ClientBuilder::transport`].
 
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod client;
 mod clock;
@@ -77,12 +84,19 @@ pub use ledger::{CodeKey, CodeLedger, InMemoryLedger, LedgerError};
 pub use retry::RetryPolicy;
 
 pub use neux_proto::{
-    AccessToken, ApiStatus, AuthCode, ClientId, Dialect, InvalidInput, OpenId, Scope, ScopeName,
-    UnionId, UserInfo,
+    AccessToken, ApiStatus, AuthCode, ClaimsError, ClientId, DecodeError, Dialect, InvalidInput,
+    OpenId, Scope, ScopeName, TokenClaims, UnionId, UserInfo,
 };
 #[cfg(feature = "test-util")]
 pub use neux_transport::test_util;
-pub use neux_transport::{AsyncSleep, Sleep, Transport, TransportConfig, TransportError};
+#[cfg(feature = "surf")]
+pub use neux_transport::{AsyncIoSleep, SurfTransport};
+pub use neux_transport::{
+    AsyncSleep, Cause, HttpRequest, HttpResponse, ProxyConfig, ProxyRules, RootCertificate, Sleep,
+    TimeoutPhase, Transport, TransportConfig, TransportError, async_trait,
+};
+#[cfg(feature = "reqwest-client")]
+pub use neux_transport::{ReqwestTransport, TokioSleep};
 
 // Every Rust block of the README and of docs/ is compiled and run as a doctest, so the
 // documentation cannot rot.

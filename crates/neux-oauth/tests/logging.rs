@@ -46,7 +46,7 @@ async fn spans_and_events_carry_no_secrets() {
     let code = mint(&sb, "user.info", UserSpec::default());
     let (tokens, _) = client.login(&code, &Scope::default()).await.unwrap();
     #[allow(unused_mut)]
-    let mut tokens_by_transport = vec![tokens.clone()];
+    let mut tokens_by_transport: Vec<_> = std::iter::once(tokens.clone()).collect();
     #[cfg(feature = "surf")]
     {
         let surf = builder(&sb, Dialect::Json)

@@ -44,6 +44,7 @@
 //! keys and positions, never values.
 
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod jwt;
 mod params;

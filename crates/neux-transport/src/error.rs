@@ -31,7 +31,10 @@ impl Cause {
     /// Flattens `err` and its sources into one line, removing `query` and its values.
     // Only the backends read lower layers' errors; a build with none (a user's own transport)
     // has no use for it.
-    #[cfg_attr(not(any(feature = "reqwest", feature = "surf")), allow(dead_code))]
+    #[cfg_attr(
+        not(any(feature = "reqwest-client", feature = "surf")),
+        allow(dead_code)
+    )]
     pub(crate) fn scrubbed(err: &(dyn std::error::Error + 'static), query: Option<&str>) -> Self {
         let mut text = err.to_string();
         let mut source = err.source();
@@ -48,7 +51,7 @@ impl Cause {
 
     /// A cause from plain text, scrubbed like [`scrubbed`](Self::scrubbed).
     #[cfg_attr(
-        not(any(feature = "reqwest", feature = "surf", feature = "test-util")),
+        not(any(feature = "reqwest-client", feature = "surf", feature = "test-util")),
         allow(dead_code)
     )]
     pub(crate) fn from_text(mut text: String, query: Option<&str>) -> Self {
@@ -179,7 +182,10 @@ impl TransportError {
 }
 
 /// `scheme://host[:port]` of a URI: what errors may show.
-#[cfg_attr(not(any(feature = "reqwest", feature = "surf")), allow(dead_code))]
+#[cfg_attr(
+    not(any(feature = "reqwest-client", feature = "surf")),
+    allow(dead_code)
+)]
 pub(crate) fn origin(uri: &http::Uri) -> String {
     match (uri.scheme_str(), uri.authority()) {
         (Some(scheme), Some(authority)) => {

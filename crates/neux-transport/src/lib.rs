@@ -50,10 +50,12 @@
 //! notices those old crates carry are listed with reasons in `.cargo/audit.toml`.
 
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod config;
 mod error;
-#[cfg(feature = "reqwest")]
+mod proxy;
+#[cfg(feature = "reqwest-client")]
 mod reqwest_transport;
 mod sleep;
 #[cfg(feature = "surf")]
@@ -64,9 +66,10 @@ pub mod test_util;
 use std::sync::Arc;
 
 pub use async_trait::async_trait;
-pub use config::TransportConfig;
+pub use config::{RootCertificate, TransportConfig};
 pub use error::{Cause, TimeoutPhase, TransportError};
-#[cfg(feature = "reqwest")]
+pub use proxy::{ProxyConfig, ProxyRules};
+#[cfg(feature = "reqwest-client")]
 pub use reqwest_transport::ReqwestTransport;
 #[cfg(feature = "surf")]
 pub use sleep::AsyncIoSleep;
@@ -123,15 +126,15 @@ impl<T: Transport + ?Sized> Transport for Box<T> {
 /// the backend's client cannot be created.
 ///
 /// ```
-/// # #[cfg(any(feature = "reqwest", feature = "surf"))]
+/// # #[cfg(any(feature = "reqwest-client", feature = "surf"))]
 /// assert!(neux_transport::default_transport(Default::default()).is_ok());
 /// ```
 pub fn default_transport(config: TransportConfig) -> Result<Arc<dyn Transport>, TransportError> {
-    #[cfg(feature = "reqwest")]
+    #[cfg(feature = "reqwest-client")]
     return Ok(Arc::new(ReqwestTransport::new(config)?));
-    #[cfg(all(feature = "surf", not(feature = "reqwest")))]
+    #[cfg(all(feature = "surf", not(feature = "reqwest-client")))]
     return Ok(Arc::new(SurfTransport::new(config)?));
-    #[cfg(not(any(feature = "reqwest", feature = "surf")))]
+    #[cfg(not(any(feature = "reqwest-client", feature = "surf")))]
     {
         let _ = config;
         Err(TransportError::Unavailable {

@@ -6,12 +6,18 @@ use crate::{HttpRequest, HttpResponse, Transport, TransportConfig, async_trait};
 /// A [`Transport`] over a `reqwest::Client` (feature `reqwest`, the default). Needs a tokio
 /// runtime.
 ///
-/// [`new`](Self::new) builds a client with the limits of a [`TransportConfig`], redirects off
-/// and no system proxy. [`from_client`](Self::from_client) shares a client (and its connection
-/// pool) that the application already has; the total timeout and body cap still apply per
-/// request, but connecting follows that client's own settings, and that client **must be built
-/// with `redirect(reqwest::redirect::Policy::none())`**: a redirect it follows is detected and
-/// reported as an error, but only after the request went to the other host.
+/// [`new`](Self::new) builds a client with the limits of a [`TransportConfig`], redirects off,
+/// its proxy setting (the standard environment variables by default; loopback hosts never
+/// proxied) and its extra root certificates. [`from_client`](Self::from_client) shares a client
+/// (and its connection pool) that the application already has; the total timeout and body cap
+/// still apply per request, but connecting, proxies and trusted roots follow that client's own
+/// settings, and that client **must be built with `redirect(reqwest::redirect::Policy::none())`**:
+/// a redirect it follows is detected and reported as an error, but only after the request went
+/// to the other host.
+///
+/// `from_client` ties your code to the reqwest version neux-transport uses: neux-transport's
+/// major version moves with reqwest's. Everything [`TransportConfig`] covers (timeouts, body cap,
+/// proxy, root certificates) needs no reqwest types at all; prefer it.
 ///
 /// ```
 /// use neux_transport::{ReqwestTransport, TransportConfig};
@@ -27,18 +33,76 @@ pub struct ReqwestTransport {
 impl ReqwestTransport {
     /// A transport with its own client, configured from `config`.
     pub fn new(config: TransportConfig) -> Result<Self, TransportError> {
-        let client = reqwest::Client::builder()
+        Self::from_builder(reqwest::Client::builder(), config)
+    }
+
+    /// A transport with its own client, built from a `reqwest::ClientBuilder` you prepared
+    /// (DNS overrides, local address, HTTP/2 settings...) and then given everything
+    /// [`TransportConfig`] sets, exactly as [`new`](Self::new) does: timeouts, no redirects, the
+    /// proxy rules and the extra roots. Settings of yours that the config also sets are
+    /// replaced.
+    ///
+    /// ```
+    /// use neux_transport::{ReqwestTransport, TransportConfig};
+    /// let builder = reqwest::Client::builder().resolve("api.example.test", ([127, 0, 0, 1], 8443).into());
+    /// let transport = ReqwestTransport::from_builder(builder, TransportConfig::default())?;
+    /// # Ok::<(), neux_transport::TransportError>(())
+    /// ```
+    pub fn from_builder(
+        builder: reqwest::ClientBuilder,
+        config: TransportConfig,
+    ) -> Result<Self, TransportError> {
+        let unavailable = |reason: String| TransportError::Unavailable { reason };
+        // rustls unless only native TLS was asked for (both may be on in one build).
+        #[cfg(feature = "reqwest")]
+        let builder = builder.tls_backend_rustls();
+        #[cfg(all(feature = "native-tls", not(feature = "reqwest")))]
+        let builder = builder.tls_backend_native();
+        let mut builder = builder
             .redirect(reqwest::redirect::Policy::none())
             .timeout(config.timeout_value())
             .connect_timeout(config.connect_timeout_value())
-            .no_proxy()
-            .build()
-            .map_err(|e| TransportError::Unavailable {
-                reason: format!(
-                    "could not build the reqwest client: {}",
+            // reqwest's own reading of the environment is off: ours also keeps loopback direct.
+            .no_proxy();
+        let rules = config
+            .proxy_value()
+            .resolve(|name| std::env::var(name).ok());
+        if !rules.is_empty() {
+            builder = builder.proxy(reqwest::Proxy::custom(move |url| {
+                rules
+                    .for_url(url.scheme(), url.host_str()?)
+                    .map(str::to_owned)
+            }));
+        }
+        #[cfg(any(feature = "reqwest", feature = "native-tls"))]
+        for root in config.root_certificates() {
+            let certs = reqwest::Certificate::from_pem_bundle(root.pem()).map_err(|e| {
+                unavailable(format!(
+                    "an extra root certificate is not PEM: {}",
                     Cause::scrubbed(&e, None)
-                ),
+                ))
             })?;
+            if certs.is_empty() {
+                return Err(unavailable(
+                    "an extra root certificate holds no PEM certificate".into(),
+                ));
+            }
+            for cert in certs {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        #[cfg(not(any(feature = "reqwest", feature = "native-tls")))]
+        if !config.root_certificates().is_empty() {
+            return Err(unavailable(
+                "extra root certificates need TLS: enable the `reqwest` (rustls) or `native-tls` feature".into(),
+            ));
+        }
+        let client = builder.build().map_err(|e| TransportError::Unavailable {
+            reason: format!(
+                "could not build the reqwest client: {}",
+                Cause::scrubbed(&e, None)
+            ),
+        })?;
         Ok(Self { client, config })
     }
 
@@ -120,10 +184,19 @@ fn map_error(
                 after: config.connect_timeout_value(),
             }
         } else {
-            TransportError::Connect {
-                origin,
-                cause: Cause::scrubbed(&err, query),
-            }
+            let cause = Cause::scrubbed(&err, query);
+            // An untrusted certificate fails the TLS handshake: say what fixes it.
+            let cause = if cause.as_str().contains("certificate") {
+                Cause::from_text(
+                    format!(
+                        "{cause} (the server's certificate is not trusted: if a private CA or a TLS-inspecting gateway signs it, add that CA with TransportConfig::add_root_certificate_pem)"
+                    ),
+                    None,
+                )
+            } else {
+                cause
+            };
+            TransportError::Connect { origin, cause }
         }
     } else if err.is_timeout() {
         TransportError::Timeout {

@@ -21,6 +21,13 @@ use crate::{HttpRequest, HttpResponse, Transport, TransportConfig, async_trait};
 /// Refused connections are still told apart: they are reported as
 /// [`TransportError::Connect`].
 ///
+/// Proxies and extra root certificates: surf's h1 client can use neither. A
+/// [`TransportConfig`] with extra root certificates is refused by [`new`](Self::new); a request
+/// that its proxy setting (the environment's `HTTPS_PROXY`/`HTTP_PROXY` by default) would send
+/// through a proxy fails with [`TransportError::Unavailable`] (nothing sent) instead of
+/// silently going direct. Loopback hosts are never proxied, so a local sandbox works anyway.
+/// Behind a proxy or a private CA, use the reqwest transport.
+///
 /// ```
 /// use neux_transport::{SurfTransport, TransportConfig};
 /// let transport = SurfTransport::new(TransportConfig::default())?;
@@ -30,12 +37,18 @@ use crate::{HttpRequest, HttpResponse, Transport, TransportConfig, async_trait};
 pub struct SurfTransport {
     client: surf::Client,
     config: TransportConfig,
+    proxies: crate::ProxyRules,
 }
 
 impl SurfTransport {
     /// A transport with its own client: no middleware, and one connection per exchange (see
     /// [`from_client`](Self::from_client) for why).
     pub fn new(config: TransportConfig) -> Result<Self, TransportError> {
+        if !config.root_certificates().is_empty() {
+            return Err(TransportError::Unavailable {
+                reason: "the surf transport cannot trust extra root certificates (its h1 client takes the system's): use the reqwest transport, or add the CA to the system's trust store".into(),
+            });
+        }
         // Building from a Config cannot fail (`Infallible`); the Result keeps the constructor's
         // shape the same as the other backends'.
         let client = match surf::Client::try_from(
@@ -53,7 +66,7 @@ impl SurfTransport {
             Ok(client) => client,
             Err(never) => match never {},
         };
-        Ok(Self { client, config })
+        Ok(Self::from_client(client, config))
     }
 
     /// A transport over an existing client, sharing its connection pool.
@@ -63,7 +76,14 @@ impl SurfTransport {
     /// request on it reads garbage. Build the client with `set_http_keep_alive(false)` unless
     /// every server it talks to is trusted to answer small and fast.
     pub fn from_client(client: surf::Client, config: TransportConfig) -> Self {
-        Self { client, config }
+        let proxies = config
+            .proxy_value()
+            .resolve(|name| std::env::var(name).ok());
+        Self {
+            client,
+            config,
+            proxies,
+        }
     }
 
     async fn exchange(
@@ -181,6 +201,17 @@ fn not_sent(e: &surf::Error) -> bool {
 impl Transport for SurfTransport {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
         let origin = origin(request.uri());
+        let (scheme, host) = (
+            request.uri().scheme_str().unwrap_or(""),
+            request.uri().host().unwrap_or(""),
+        );
+        if self.proxies.for_url(scheme, host).is_some() {
+            return Err(TransportError::Unavailable {
+                reason: format!(
+                    "the proxy setting (HTTPS_PROXY/HTTP_PROXY, or TransportConfig::proxy) applies to {origin}, but the surf transport cannot use a proxy: use the reqwest transport, or exempt the host (NO_PROXY, ProxyConfig::None)"
+                ),
+            });
+        }
         let query = request.uri().query().map(str::to_owned);
         let total = self.config.timeout_value();
         let work = self.exchange(request, &origin, query.as_deref());

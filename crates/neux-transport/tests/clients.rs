@@ -3,7 +3,7 @@
 
 mod support;
 
-#[cfg(any(feature = "reqwest", feature = "test-util"))]
+#[cfg(any(feature = "reqwest-client", feature = "test-util"))]
 use neux_transport::TransportError;
 use neux_transport::{Transport, TransportConfig};
 use support::server::TestServer;
@@ -12,7 +12,7 @@ fn get(url: &str) -> neux_transport::HttpRequest {
     http::Request::get(url).body(Vec::new()).unwrap()
 }
 
-#[cfg(feature = "reqwest")]
+#[cfg(feature = "reqwest-client")]
 #[tokio::test]
 async fn reqwest_shared_client_that_follows_redirects_is_caught() {
     let server = TestServer::start();
@@ -27,7 +27,7 @@ async fn reqwest_shared_client_that_follows_redirects_is_caught() {
     assert!(err.to_string().contains("followed a redirect"), "{err}");
 }
 
-#[cfg(feature = "reqwest")]
+#[cfg(feature = "reqwest-client")]
 #[tokio::test]
 async fn reqwest_shared_client_still_gets_our_timeout_and_cap() {
     let server = TestServer::start();
@@ -123,7 +123,7 @@ async fn surf_refused_connection_is_not_sent() {
     );
 }
 
-#[cfg(any(feature = "reqwest", feature = "surf"))]
+#[cfg(any(feature = "reqwest-client", feature = "surf"))]
 #[tokio::test]
 async fn default_transport_talks_http() {
     let server = TestServer::start();

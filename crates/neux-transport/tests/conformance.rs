@@ -3,7 +3,7 @@
 
 mod support;
 
-#[cfg(feature = "reqwest")]
+#[cfg(feature = "reqwest-client")]
 conformance!(
     reqwest,
     |config| Box::new(neux_transport::ReqwestTransport::new(config).unwrap()),
@@ -37,7 +37,7 @@ fn surf_works_without_any_tokio_runtime() {
 }
 
 /// reqwest on a single-threaded runtime too (what `#[tokio::main(flavor = "current_thread")]` gives).
-#[cfg(feature = "reqwest")]
+#[cfg(feature = "reqwest-client")]
 #[test]
 fn reqwest_works_on_a_current_thread_runtime() {
     use neux_transport::Transport;
