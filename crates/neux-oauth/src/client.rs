@@ -5,15 +5,13 @@ use std::time::{Duration, Instant, SystemTime};
 
 use http::header;
 use neux_proto::{
-    AccessToken, ApiError, ApiStatus, AppSecret, AuthCode, ClientId, Dialect, Envelope,
-    InvalidInput, OpenId, ResponseError, Scope, TOKEN_PATH, Timestamp, TokenRequest, TokenResponse,
-    UserInfo, redact, user_info_path_and_query,
+    AccessToken, ApiError, ApiStatus, AppSecret, AuthCode, ClientId, Clock, Dialect, Envelope,
+    InvalidInput, OpenId, ResponseError, Scope, TOKEN_PATH, TokenRequest, TokenResponse, UserInfo,
+    parse_http_date, redact, user_info_path_and_query,
 };
-use neux_transport::{AsyncSleep, HttpResponse, Transport, TransportConfig};
+use neux_transport::{AsyncSleep, HttpResponse, SystemClock, Transport, TransportConfig};
 use tracing::Instrument;
 
-use crate::clock::{Clock, SystemClock};
-use crate::date::parse_http_date;
 use crate::error::{BuildError, Error, Skew};
 use crate::ledger::{CodeKey, CodeLedger, InMemoryLedger};
 use crate::retry::{RetryPolicy, with_retries};
@@ -29,12 +27,7 @@ pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(366 * 24 * 60 * 60)
 
 /// The statuses neux-sandbox uses for refused codes (unknown, expired, used, other client). The
 /// platform documents none; see [`ClientBuilder::code_rejection_statuses`].
-pub const SANDBOX_CODE_REJECTION_STATUSES: [ApiStatus; 4] = [
-    ApiStatus::new(4020),
-    ApiStatus::new(4021),
-    ApiStatus::new(4022),
-    ApiStatus::new(4023),
-];
+pub const SANDBOX_CODE_REJECTION_STATUSES: [ApiStatus; 4] = neux_proto::status::CODE_REFUSALS;
 
 /// Configures a [`Client`]. `client_id`, `secret` and `base_url` are required.
 pub struct ClientBuilder {
@@ -524,7 +517,7 @@ impl Inner {
             self.client_id.clone(),
             code.clone(),
             scope.clone(),
-            Timestamp::from_system_time(self.clock.now()),
+            self.clock.timestamp(),
         );
         let body = request.encode(self.dialect, &self.secret);
         let url = format!("{}{TOKEN_PATH}", self.base);

@@ -68,8 +68,6 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod client;
-mod clock;
-mod date;
 mod error;
 mod ledger;
 mod retry;
@@ -78,22 +76,22 @@ pub use client::{
     Client, ClientBuilder, DEFAULT_CODE_LIFETIME, MAX_TOKEN_LIFETIME,
     SANDBOX_CODE_REJECTION_STATUSES, TokenSet,
 };
-pub use clock::{Clock, ManualClock, SkewedClock, SystemClock};
 pub use error::{BuildError, Error, Skew};
 pub use ledger::{CodeKey, CodeLedger, InMemoryLedger, LedgerError};
 pub use retry::RetryPolicy;
 
 pub use neux_proto::{
-    AccessToken, ApiStatus, AuthCode, ClaimsError, ClientId, DecodeError, Dialect, InvalidInput,
-    OpenId, Scope, ScopeName, TokenClaims, UnionId, UserInfo,
+    AccessToken, ApiStatus, AuthCode, ClaimsError, ClientId, Clock, DecodeError, Dialect,
+    InvalidInput, ManualClock, OpenId, Scope, ScopeName, TokenClaims, UnionId, UserInfo, status,
 };
 #[cfg(feature = "test-util")]
 pub use neux_transport::test_util;
 #[cfg(feature = "surf")]
 pub use neux_transport::{AsyncIoSleep, SurfTransport};
 pub use neux_transport::{
-    AsyncSleep, Cause, HttpRequest, HttpResponse, ProxyConfig, ProxyRules, RootCertificate, Sleep,
-    TimeoutPhase, Transport, TransportConfig, TransportError, async_trait,
+    AsyncSleep, Cause, HttpRequest, HttpResponse, ProxyConfig, ProxyRules, RootCertificate,
+    SkewedClock, Sleep, SystemClock, TimeoutPhase, Transport, TransportConfig, TransportError,
+    async_trait,
 };
 #[cfg(feature = "reqwest-client")]
 pub use neux_transport::{ReqwestTransport, TokioSleep};

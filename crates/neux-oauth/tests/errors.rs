@@ -3,6 +3,7 @@
 
 mod common;
 
+use neux_oauth::status;
 use std::time::Duration;
 
 use common::*;
@@ -103,7 +104,7 @@ async fn used_and_unknown_codes_are_code_rejections() {
     let Error::CodeRejected { status, .. } = &err else {
         panic!("{err:?}")
     };
-    assert_eq!(status.get(), 4022);
+    assert_eq!(*status, status::CODE_USED);
     assert!(err.needs_new_code() && !err.is_retryable());
     assert_clean(&err, &[code.expose_secret()]);
 
@@ -113,7 +114,7 @@ async fn used_and_unknown_codes_are_code_rejections() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, Error::CodeRejected { status, .. } if status.get() == 4020),
+        matches!(err, Error::CodeRejected { status, .. } if status == status::CODE_UNKNOWN),
         "{err:?}"
     );
 
@@ -127,7 +128,7 @@ async fn used_and_unknown_codes_are_code_rejections() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, Error::Api { status, .. } if status.get() == 4022),
+        matches!(err, Error::Api { status, .. } if status == status::CODE_USED),
         "{err:?}"
     );
 }
@@ -154,7 +155,7 @@ async fn unauthorised_user() {
 
 #[tokio::test]
 async fn expired_token_and_client_side_expiry() {
-    let clock = neux_sandbox::ManualClock::at_system_time();
+    let clock = neux_sandbox::ManualClock::new(std::time::SystemTime::now());
     let sb = neux_sandbox::Sandbox::builder()
         .app(APP, SECRET)
         .clock(clock.clone())
@@ -180,7 +181,7 @@ async fn expired_token_and_client_side_expiry() {
     clock.advance(Duration::from_secs(604_800));
     let err = client.user_info(tokens.access_token()).await.unwrap_err();
     assert!(
-        matches!(err, Error::Api { status, .. } if status.get() == 4031),
+        matches!(err, Error::Api { status, .. } if status == status::TOKEN_EXPIRED),
         "{err:?}"
     );
     assert_eq!(

@@ -1,8 +1,8 @@
 //! Pure types and request signing for the Neuxnet Mini App OpenAPI.
 //!
 //! `neux-proto` is the protocol core of the neux SDK: it builds, signs and decodes, and does
-//! nothing else. It has no I/O, no async, no HTTP client and no clock: timestamps and secrets
-//! are arguments. Use it directly to sign any `/neuopenapi/*` call (payments, notifications,
+//! nothing else. It has no I/O, no async, no HTTP client and never reads the clock: timestamps,
+//! clocks and secrets are arguments. Use it directly to sign any `/neuopenapi/*` call (payments, notifications,
 //! push); to log a user in, use the `neux-oauth` crate, which drives these types over HTTP.
 //!
 //! Start from:
@@ -53,13 +53,15 @@ mod response;
 mod scope;
 mod secret;
 mod sign;
+pub mod status;
+mod time;
 
 pub use jwt::{ClaimsError, TokenClaims};
 pub use params::{
     ListItem, ParamError, ParamValue, Params, SENSITIVE_KEYS, UnsupportedKind, cmp_keys,
 };
 pub use request::{
-    Dialect, DialectParseError, GRANT_TYPE, TOKEN_PATH, Timestamp, TokenRequest, TokenRequestBody,
+    Dialect, DialectParseError, GRANT_TYPE, TOKEN_PATH, TokenRequest, TokenRequestBody,
     USER_INFO_PATH, user_info_path_and_query,
 };
 pub use response::{
@@ -69,3 +71,4 @@ pub use response::{
 pub use scope::{Scope, ScopeError, ScopeName};
 pub use secret::{AccessToken, AppSecret, AuthCode, ClientId, InvalidInput, OpenId, UnionId};
 pub use sign::{SECRET_MASK, Signature, SignatureParseError, UNSIGNED_KEYS, sign};
+pub use time::{Clock, ManualClock, Timestamp, format_http_date, parse_http_date};

@@ -2,7 +2,6 @@
 
 use std::fmt;
 use std::str::FromStr;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use zeroize::Zeroize;
 
@@ -10,6 +9,7 @@ use crate::params::Params;
 use crate::scope::Scope;
 use crate::secret::{AccessToken, AppSecret, AuthCode, ClientId};
 use crate::sign::{SECRET_MASK, Signature, decimal, sign_sorted};
+use crate::time::Timestamp;
 
 /// Path of the code-for-token call (`POST`).
 pub const TOKEN_PATH: &str = "/neuopenapi/oauth/mini/accessToken";
@@ -82,46 +82,6 @@ impl FromStr for Dialect {
             "form" => Ok(Self::Form),
             _ => Err(DialectParseError(s.to_owned())),
         }
-    }
-}
-
-/// A request timestamp: Unix epoch milliseconds, as the platform wants it (not seconds).
-///
-/// `neux-proto` never reads the clock: the caller passes the time in.
-///
-/// ```
-/// use neux_proto::Timestamp;
-/// let t = Timestamp::from_millis(1_700_000_000_000);
-/// assert_eq!(t.to_string(), "1700000000000");
-/// assert_eq!(Timestamp::from_system_time(std::time::UNIX_EPOCH), Timestamp::from_millis(0));
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Timestamp(u64);
-
-impl Timestamp {
-    /// From milliseconds since the Unix epoch.
-    pub const fn from_millis(millis: u64) -> Self {
-        Self(millis)
-    }
-
-    /// From a `SystemTime`; times before the epoch become 0.
-    pub fn from_system_time(t: SystemTime) -> Self {
-        let millis = t
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or(Duration::ZERO)
-            .as_millis();
-        Self(u64::try_from(millis).unwrap_or(u64::MAX))
-    }
-
-    /// Milliseconds since the Unix epoch.
-    pub const fn as_millis(self) -> u64 {
-        self.0
-    }
-}
-
-impl fmt::Display for Timestamp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
     }
 }
 

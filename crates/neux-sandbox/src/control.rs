@@ -17,7 +17,6 @@ use serde::{Deserialize, Serialize};
 
 use neux_proto::{TOKEN_PATH, USER_INFO_PATH};
 
-use crate::clock::http_date;
 use crate::platform::{self, LogDetails, Reject, envelope, reject};
 use crate::state::{ArmedFault, State, UserSpec};
 use crate::status::*;
@@ -180,7 +179,7 @@ pub(crate) async fn observe(
         }
         (_, None) => next.run(req).await,
     };
-    if let Ok(v) = HeaderValue::from_str(&http_date(state.now_ms())) {
+    if let Ok(v) = HeaderValue::from_str(&neux_proto::format_http_date(state.clock.now())) {
         res.headers_mut().insert(header::DATE, v);
     }
     let http_status = res.status().as_u16();

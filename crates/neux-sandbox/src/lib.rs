@@ -39,7 +39,6 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod clock;
 mod control;
 mod jwt;
 mod platform;
@@ -54,7 +53,8 @@ pub mod fuzzing {
     pub use crate::platform::fuzz_token_request as token_request;
 }
 
-pub use clock::{Clock, ManualClock, SystemClock};
 pub use control::{FaultRule, FaultSpec, FaultTiming, LoggedRequest};
+pub use neux_proto::{Clock, ManualClock};
+pub use neux_transport::SystemClock;
 pub use server::{MintedCode, Sandbox, SandboxBuilder, SandboxError, SandboxStats};
 pub use state::UserSpec;

@@ -10,10 +10,11 @@ use neux_proto::{AppSecret, AuthCode, ClientId, OpenId, Scope, TOKEN_PATH, USER_
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::clock::{Clock, SystemClock};
 use crate::control::{self, FaultRule, LoggedRequest};
 use crate::platform;
 use crate::state::{Settings, Shared, State, UserSpec};
+use neux_proto::Clock;
+use neux_transport::SystemClock;
 
 /// The sandbox could not start, or was asked for something it does not have.
 #[derive(Debug, thiserror::Error)]

@@ -9,8 +9,8 @@ use neux_proto::{AppSecret, ClientId, Scope, ScopeName};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::clock::Clock;
 use crate::control::{FaultSpec, FaultTiming, LoggedRequest};
+use neux_proto::Clock;
 
 /// Settings fixed when the sandbox starts.
 #[derive(Debug, Clone)]
@@ -187,7 +187,7 @@ impl Shared {
     }
 
     pub(crate) fn now_ms(&self) -> u64 {
-        self.clock.now_millis()
+        self.clock.timestamp().as_millis()
     }
 
     /// Issues a one-time code for `client_id`, remembering the user and the granted scope.

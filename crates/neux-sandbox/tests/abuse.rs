@@ -6,6 +6,7 @@ mod common;
 
 use common::*;
 use neux_proto::{ClientId, Scope};
+use neux_sandbox::status;
 use neux_sandbox::{FaultRule, FaultSpec, FaultTiming, Sandbox, UserSpec};
 use serde_json::json;
 
@@ -93,7 +94,7 @@ async fn the_log_keeps_a_bounded_prefix_of_an_unchecked_client_id() {
     let long = "é".repeat(30_000);
     let body = ctx.json_request(&long, "secret-a", "some-code", "user.info", NOW);
     let env = ctx.exchange_json(&body).await;
-    assert_eq!(status(&env), 4010, "{env}");
+    assert_eq!(status(&env), status::UNKNOWN_CLIENT.get(), "{env}");
     let log = ctx.sandbox.requests();
     let logged = log[0].client_id.as_deref().unwrap();
     assert!(logged.len() <= 64 && logged.len() >= 62, "{}", logged.len());

@@ -4,6 +4,7 @@
 mod common;
 
 use common::*;
+use neux_sandbox::status;
 use serde_json::{Value, json};
 
 async fn arm(ctx: &Ctx, rule: Value) {
@@ -14,7 +15,7 @@ async fn arm(ctx: &Ctx, rule: Value) {
             rule.to_string().into_bytes(),
         )
         .await;
-    assert_eq!(status(&env), 200, "{env}");
+    assert_eq!(status(&env), status::OK.get(), "{env}");
 }
 
 async fn exchange_raw(ctx: &Ctx, code: &str) -> Result<reqwest::Response, reqwest::Error> {
@@ -62,7 +63,7 @@ async fn status_non_json_and_skew_faults_then_recovery() {
         .json()
         .await
         .unwrap();
-    assert_eq!(status(&env), 2001);
+    assert_eq!(status(&env), status::TIMESTAMP_OUT_OF_WINDOW.get());
     // "Before" faults do not spend the code: it still works.
     let env: Value = exchange_raw(&ctx, &code)
         .await
@@ -70,7 +71,7 @@ async fn status_non_json_and_skew_faults_then_recovery() {
         .json()
         .await
         .unwrap();
-    assert_eq!(status(&env), 200, "{env}");
+    assert_eq!(status(&env), status::OK.get(), "{env}");
 }
 
 /// Whether the exchange failed on the client, at the head or in the body (hyper reports a
@@ -108,7 +109,7 @@ async fn drop_and_truncate_break_the_connection() {
         .json()
         .await
         .unwrap();
-    assert_eq!(status(&env), 4022, "{env}");
+    assert_eq!(status(&env), status::CODE_USED.get(), "{env}");
 }
 
 #[tokio::test]
@@ -127,7 +128,11 @@ async fn after_faults_spend_the_code_and_delay_delays() {
         .json()
         .await
         .unwrap();
-    assert_eq!(status(&env), 4022, "the first exchange went through: {env}");
+    assert_eq!(
+        status(&env),
+        status::CODE_USED.get(),
+        "the first exchange went through: {env}"
+    );
 
     arm(
         &ctx,
@@ -137,7 +142,7 @@ async fn after_faults_spend_the_code_and_delay_delays() {
     let started = std::time::Instant::now();
     let (_, _, env) = ctx.user_info("x.y.z").await;
     assert!(started.elapsed() >= std::time::Duration::from_millis(300));
-    assert_eq!(status(&env), 4030);
+    assert_eq!(status(&env), status::TOKEN_INVALID.get());
 }
 
 #[tokio::test]
@@ -150,7 +155,7 @@ async fn bad_fault_rules_are_refused_and_faults_can_be_cleared() {
             br#"{"path":"/x","fault":{"kind":"explode"}}"#.to_vec(),
         )
         .await;
-    assert_eq!(status(&env), 4001);
+    assert_eq!(status(&env), status::MALFORMED_BODY.get());
     arm(
         &ctx,
         json!({"path": USER_PATH, "count": 5, "fault": {"kind": "status", "status": 500}}),

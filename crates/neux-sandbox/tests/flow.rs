@@ -4,6 +4,7 @@
 mod common;
 
 use common::*;
+use neux_sandbox::status;
 use serde_json::json;
 
 #[test]
@@ -37,7 +38,7 @@ async fn json_dialect_login() {
     let env = ctx
         .exchange_json(&ctx.json_request("app-a", "secret-a", &code, "user.info", NOW))
         .await;
-    assert_eq!(status(&env), 200, "{env}");
+    assert_eq!(status(&env), status::OK.get(), "{env}");
     let r = &env["response"];
     assert_eq!(r["expire"], 604_800);
     assert_eq!(r["tokenType"], "bearer");
@@ -56,7 +57,7 @@ async fn json_dialect_login() {
         headers["date"], "Tue, 14 Nov 2023 22:13:20 GMT",
         "Date follows the sandbox clock"
     );
-    assert_eq!(status(&env), 200);
+    assert_eq!(status(&env), status::OK.get());
     let user = &env["response"];
     assert_eq!(user["openId"], open_id.as_str());
     assert_eq!(user["nickName"], "مستخدم تطبيق صغير 🚀");
@@ -90,7 +91,7 @@ async fn form_dialect_login_with_phone() {
     );
     assert!(body.contains("scope=user.info%2Cuser.phone"), "{body}");
     let env = ctx.exchange_form(&body).await;
-    assert_eq!(status(&env), 200, "{env}");
+    assert_eq!(status(&env), status::OK.get(), "{env}");
     let token = env["response"]["accessToken"].as_str().unwrap();
     let (_, _, env) = ctx.user_info(token).await;
     let user = &env["response"];
@@ -156,7 +157,7 @@ async fn in_process_minting_and_shutdown() {
             NOW,
         ))
         .await;
-    assert_eq!(status(&env), 200);
+    assert_eq!(status(&env), status::OK.get());
     let unknown = neux_proto::ClientId::new("nope").unwrap();
     assert!(
         ctx.sandbox

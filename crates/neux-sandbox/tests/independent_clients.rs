@@ -2,6 +2,7 @@
 //! the docs promise a Python or curl user really works.
 #![allow(clippy::unwrap_used)]
 
+use neux_sandbox::status;
 use std::process::Command;
 
 use neux_sandbox::Sandbox;
@@ -69,7 +70,7 @@ async fn curl_script_from_the_docs_logs_in_with_both_dialects() {
     assert_eq!(lines.len(), 2, "{out}");
     for line in lines {
         let env: serde_json::Value = serde_json::from_str(line).unwrap();
-        assert_eq!(env["responseHeader"]["status"], 200, "{line}");
+        assert_eq!(env["responseHeader"]["status"], status::OK.get(), "{line}");
         assert_eq!(env["response"]["nickName"], "Sandbox User");
     }
 }

@@ -26,7 +26,7 @@ async fn ten_thousand_exchanges_over_thirty_seconds() {
     // codes are swept 10 s after minting (5 s lifetime + 5 s grace), so memory must plateau.
     // Sandbox time is a manual clock moved 150 ms a batch: a slow machine cannot let a code
     // expire between its minting and its exchange, and the code table's bound is exact.
-    let clock = neux_sandbox::ManualClock::new(NOW);
+    let clock = neux_sandbox::ManualClock::from_millis(NOW);
     let sb = neux_sandbox::Sandbox::builder()
         .app("app-a", "secret-a")
         .request_log_capacity(2_000)
@@ -108,7 +108,7 @@ async fn ten_thousand_exchanges_over_thirty_seconds() {
 
 #[tokio::test]
 async fn spent_and_expired_codes_are_forgotten_eventually() {
-    let clock = neux_sandbox::ManualClock::new(NOW);
+    let clock = neux_sandbox::ManualClock::from_millis(NOW);
     let sb = neux_sandbox::Sandbox::builder()
         .app("app-a", "secret-a")
         .clock(clock.clone())

@@ -159,7 +159,7 @@ async fn timestamp_window_edges() {
             .exchange_json(&ctx.json_request("app-a", "secret-a", &code, "user.info", ts))
             .await;
         if ok {
-            assert_eq!(status(&env), 200, "offset {offset}: {env}");
+            assert_eq!(status(&env), status::OK.get(), "offset {offset}: {env}");
         } else {
             assert_refused(&env, status::TIMESTAMP_OUT_OF_WINDOW, "window");
         }
@@ -173,7 +173,7 @@ async fn timestamp_window_edges() {
 
 #[tokio::test]
 async fn timestamp_window_edges_in_the_form_dialect_and_a_custom_window() {
-    let clock = neux_sandbox::ManualClock::new(NOW);
+    let clock = neux_sandbox::ManualClock::from_millis(NOW);
     let sandbox = neux_sandbox::Sandbox::builder()
         .app("app-a", "secret-a")
         .window(Duration::from_secs(30))
@@ -198,7 +198,7 @@ async fn timestamp_window_edges_in_the_form_dialect_and_a_custom_window() {
             .exchange_form(&ctx.form_request("app-a", "secret-a", &code, "user.info", ts))
             .await;
         if ok {
-            assert_eq!(status(&env), 200, "offset {offset}: {env}");
+            assert_eq!(status(&env), status::OK.get(), "offset {offset}: {env}");
         } else {
             assert_refused(&env, status::TIMESTAMP_OUT_OF_WINDOW, "±30 s window");
         }
@@ -231,7 +231,7 @@ async fn a_timestamp_with_leading_zeros_is_refused_by_name() {
     let env = ctx
         .exchange_form(&ctx.form_request("app-a", "secret-a", &code, "user.info", NOW))
         .await;
-    assert_eq!(status(&env), 200, "{env}");
+    assert_eq!(status(&env), status::OK.get(), "{env}");
 }
 
 #[tokio::test]
@@ -399,7 +399,7 @@ async fn body_rules() {
             good.into_bytes(),
         )
         .await;
-    assert_eq!(status(&env), 200, "{env}");
+    assert_eq!(status(&env), status::OK.get(), "{env}");
 }
 
 #[tokio::test]
@@ -483,8 +483,12 @@ async fn one_code_one_token_under_100_concurrent_exchanges() {
 #[test]
 fn every_status_is_distinct_and_documented() {
     let mut seen = std::collections::HashSet::new();
-    for (s, what) in status::ALL {
-        assert!(seen.insert(s.get()), "duplicate status {s}");
-        assert!(!what.is_empty());
+    for row in status::ALL {
+        assert!(
+            seen.insert(row.status.get()),
+            "duplicate status {}",
+            row.status
+        );
+        assert!(!row.meaning.is_empty());
     }
 }

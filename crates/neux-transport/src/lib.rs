@@ -52,6 +52,7 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod clock;
 mod config;
 mod error;
 mod proxy;
@@ -66,8 +67,10 @@ pub mod test_util;
 use std::sync::Arc;
 
 pub use async_trait::async_trait;
+pub use clock::{SkewedClock, SystemClock};
 pub use config::{RootCertificate, TransportConfig};
 pub use error::{Cause, TimeoutPhase, TransportError};
+pub use neux_proto::Clock;
 pub use proxy::{ProxyConfig, ProxyRules};
 #[cfg(feature = "reqwest-client")]
 pub use reqwest_transport::ReqwestTransport;

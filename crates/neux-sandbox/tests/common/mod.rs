@@ -7,6 +7,7 @@
     clippy::expect_used
 )]
 
+use neux_sandbox::status;
 use std::collections::BTreeMap;
 
 use neux_sandbox::{ManualClock, Sandbox};
@@ -24,7 +25,7 @@ pub struct Ctx {
 }
 
 pub async fn start() -> Ctx {
-    let clock = ManualClock::new(NOW);
+    let clock = ManualClock::from_millis(NOW);
     let sandbox = Sandbox::builder()
         .app("app-a", "secret-a")
         .app("app-b", "secret-b")
@@ -75,7 +76,7 @@ impl Ctx {
                 body.to_string().into_bytes(),
             )
             .await;
-        assert_eq!(env["responseHeader"]["status"], 200, "{env}");
+        assert_eq!(env["responseHeader"]["status"], status::OK.get(), "{env}");
         let r = &env["response"];
         assert_eq!(r["expiresIn"], 300);
         (
