@@ -1,6 +1,5 @@
 //! `neux sandbox`: the emulator in the foreground, until Ctrl-C or SIGTERM.
 
-use std::hash::{BuildHasher, Hasher};
 use std::time::Duration;
 
 use neux_sandbox::Sandbox;
@@ -26,11 +25,14 @@ pub(crate) async fn run(a: &SandboxArgs) -> Result<(), Failure> {
     }
     // Handlers go in before the first line is printed: a script may signal as soon as it reads it.
     let stop = Stop::install()?;
-    let generated = if a.apps.is_empty() {
-        Some(random_secret())
-    } else {
-        None
-    };
+    let generated =
+        if a.apps.is_empty() {
+            Some(random_secret().map_err(|e| {
+                Failure::new("sandbox", format!("the OS random generator failed: {e}"))
+            })?)
+        } else {
+            None
+        };
     let mut builder = Sandbox::builder()
         .listen(a.listen)
         .window(Duration::from_secs(a.window_secs));
@@ -102,13 +104,9 @@ impl Stop {
     }
 }
 
-/// 128 bits of hex from the OS-seeded keys of `RandomState`.
-fn random_secret() -> String {
-    let mut out = String::new();
-    for i in 0..2u8 {
-        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-        h.write_u8(i);
-        out.push_str(&format!("{:016x}", h.finish()));
-    }
-    out
+/// 128 bits of hex from the OS random generator.
+fn random_secret() -> Result<String, getrandom::Error> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes)?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }

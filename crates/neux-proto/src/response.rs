@@ -108,8 +108,8 @@ pub struct Envelope<T> {
     /// The outcome.
     #[serde(rename = "responseHeader")]
     pub header: ResponseHeader,
-    /// The payload, present on success.
-    #[serde(default = "none", skip_serializing_if = "Option::is_none")]
+    /// The payload, present on success (`null` on the wire otherwise, as the platform sends it).
+    #[serde(default = "none")]
     pub response: Option<T>,
 }
 

@@ -40,8 +40,13 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod control;
+mod decode;
+mod faults;
 mod jwt;
+mod log;
+mod observe;
 mod platform;
+mod reply;
 mod server;
 mod state;
 pub mod status;
@@ -50,10 +55,11 @@ pub mod status;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing {
-    pub use crate::platform::fuzz_token_request as token_request;
+    pub use crate::decode::fuzz_token_request as token_request;
 }
 
-pub use control::{FaultRule, FaultSpec, FaultTiming, LoggedRequest};
+pub use faults::{FaultRule, FaultSpec, FaultTiming};
+pub use log::LoggedRequest;
 pub use neux_proto::{Clock, ManualClock};
 pub use neux_transport::SystemClock;
 pub use server::{MintedCode, Sandbox, SandboxBuilder, SandboxError, SandboxStats};

@@ -10,8 +10,12 @@ use neux_proto::{AppSecret, AuthCode, ClientId, OpenId, Scope, TOKEN_PATH, USER_
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::control::{self, FaultRule, LoggedRequest};
+use crate::control;
+use crate::faults::FaultRule;
+use crate::log::LoggedRequest;
+use crate::observe::observe;
 use crate::platform;
+use crate::reply;
 use crate::state::{Settings, Shared, State, UserSpec};
 use neux_proto::Clock;
 use neux_transport::SystemClock;
@@ -37,6 +41,9 @@ pub enum SandboxError {
     /// The client id is not one of this sandbox's apps.
     #[error("no app with client id {0:?} in this sandbox")]
     UnknownClient(String),
+    /// The operating system's random generator failed (keys and codes come from it).
+    #[error("the OS random generator failed: {0}")]
+    NoRandomness(String),
     /// Too many fault rules are armed already.
     #[error("{0}")]
     TooManyFaults(String),
@@ -139,7 +146,10 @@ impl SandboxBuilder {
             .into_iter()
             .map(|(id, secret)| Ok((ClientId::new(id)?, AppSecret::new(secret)?)))
             .collect::<Result<Vec<_>, neux_proto::InvalidInput>>()?;
-        let state: State = Arc::new(Shared::new(apps, self.clock, self.settings));
+        let state: State = Arc::new(
+            Shared::new(apps, self.clock, self.settings)
+                .map_err(|e| SandboxError::NoRandomness(e.to_string()))?,
+        );
         let listener = tokio::net::TcpListener::bind(self.listen)
             .await
             .map_err(|source| SandboxError::Bind {
@@ -178,16 +188,13 @@ fn router(state: State) -> Router {
     let platform = Router::new()
         .route(
             TOKEN_PATH,
-            post(platform::access_token).fallback(control::method_not_allowed),
+            post(platform::access_token).fallback(reply::method_not_allowed),
         )
         .route(
             USER_INFO_PATH,
-            get(platform::user_info).fallback(control::method_not_allowed),
+            get(platform::user_info).fallback(reply::method_not_allowed),
         )
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            control::observe,
-        ));
+        .layer(axum::middleware::from_fn_with_state(state.clone(), observe));
     // The control API reads small JSON bodies: cap them well below the platform paths' 64 KiB.
     let control = Router::new()
         .route("/sandbox/v1/codes", post(control::mint_code))
@@ -205,7 +212,7 @@ fn router(state: State) -> Router {
         // stops axum's 2 MiB default from answering first with a bare 413.
         .layer(axum::extract::DefaultBodyLimit::disable())
         .merge(control)
-        .fallback(control::not_found)
+        .fallback(reply::not_found)
         .with_state(state)
 }
 
@@ -288,7 +295,9 @@ impl Sandbox {
     /// Arms a fault, as `POST /sandbox/v1/faults` does. At most 1,000 rules are armed at once
     /// (a rule's `count` is not limited).
     pub fn inject_fault(&self, rule: FaultRule) -> Result<(), SandboxError> {
-        control::arm(&self.state, rule).map_err(SandboxError::TooManyFaults)
+        self.state
+            .arm_fault(rule)
+            .map_err(SandboxError::TooManyFaults)
     }
 
     /// How much the sandbox holds: every table is bounded, and this shows by how much.

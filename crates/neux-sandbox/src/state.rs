@@ -1,7 +1,7 @@
 //! What the sandbox remembers: apps, issued codes, users, faults and the request log.
 
 use std::collections::{HashMap, VecDeque};
-use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -9,7 +9,8 @@ use neux_proto::{AppSecret, ClientId, Scope, ScopeName};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::control::{FaultSpec, FaultTiming, LoggedRequest};
+use crate::faults::{FaultRule, FaultSpec, FaultTable, FaultTiming};
+use crate::log::LoggedRequest;
 use neux_proto::Clock;
 
 /// Settings fixed when the sandbox starts.
@@ -67,14 +68,6 @@ pub(crate) struct Profile {
     pub user: UserSpec,
 }
 
-#[derive(Debug)]
-pub(crate) struct ArmedFault {
-    pub path: String,
-    pub remaining: u32,
-    pub spec: FaultSpec,
-    pub timing: FaultTiming,
-}
-
 #[derive(Default)]
 pub(crate) struct Tables {
     pub codes: HashMap<String, Grant>,
@@ -82,7 +75,7 @@ pub(crate) struct Tables {
     pub profiles: HashMap<(String, String), Profile>,
     /// Profiles in the order they were last set, oldest first: the cap evicts from the front.
     profile_order: VecDeque<(String, String)>,
-    pub faults: Vec<ArmedFault>,
+    pub faults: FaultTable,
     pub log: VecDeque<LoggedRequest>,
     pub counter: u64,
     log_seq: u64,
@@ -127,6 +120,32 @@ impl std::fmt::Debug for Shared {
 }
 
 impl Shared {
+    /// Arms `rule`, unless too many rules are armed already.
+    pub(crate) fn arm_fault(&self, rule: FaultRule) -> Result<(), String> {
+        let mut t = self.tables();
+        t.faults.arm(rule)?;
+        self.armed_faults.store(t.faults.len(), Ordering::Release);
+        Ok(())
+    }
+
+    /// The fault that strikes the next request on `path`, if any (spent by this call).
+    pub(crate) fn take_fault(&self, path: &str) -> Option<(FaultSpec, FaultTiming)> {
+        if self.armed_faults.load(Ordering::Acquire) == 0 {
+            return None;
+        }
+        let mut t = self.tables();
+        let struck = t.faults.take(path);
+        self.armed_faults.store(t.faults.len(), Ordering::Release);
+        struck
+    }
+
+    /// Disarms every fault.
+    pub(crate) fn clear_faults(&self) {
+        let mut t = self.tables();
+        t.faults.clear();
+        self.armed_faults.store(0, Ordering::Release);
+    }
+
     /// Appends a request to the log as it arrives; returns its sequence number.
     pub(crate) fn log_arrival(&self, mut entry: LoggedRequest) -> u64 {
         let mut t = self.tables();
@@ -162,12 +181,13 @@ impl Shared {
         apps: Vec<(ClientId, AppSecret)>,
         clock: Arc<dyn Clock>,
         settings: Settings,
-    ) -> Self {
-        let seed = random_seed();
+    ) -> Result<Self, getrandom::Error> {
+        // Key material from the OS generator: the token key and the seed codes are drawn from.
+        let mut seed = [0u8; 32];
         let mut jwt_key = [0u8; 64];
-        jwt_key[..32].copy_from_slice(&Sha256::digest([&seed[..], b"jwt-key-1"].concat()));
-        jwt_key[32..].copy_from_slice(&Sha256::digest([&seed[..], b"jwt-key-2"].concat()));
-        Self {
+        getrandom::fill(&mut seed)?;
+        getrandom::fill(&mut jwt_key)?;
+        Ok(Self {
             apps: apps
                 .into_iter()
                 .map(|(id, s)| (id.as_str().to_owned(), s))
@@ -178,7 +198,7 @@ impl Shared {
             armed_faults: std::sync::atomic::AtomicUsize::new(0),
             seed,
             tables: Mutex::new(Tables::default()),
-        }
+        })
     }
 
     pub(crate) fn tables(&self) -> MutexGuard<'_, Tables> {
@@ -268,21 +288,6 @@ fn derived_id(kind: &str, parts: &[&str]) -> String {
         h.update(p.as_bytes());
     }
     hex::encode(&h.finalize()[..16])
-}
-
-/// 256 bits from the OS-seeded SipHash keys of `RandomState` (each instance draws fresh keys),
-/// stretched through SHA-256: unguessable codes and keys without another dependency.
-fn random_seed() -> [u8; 32] {
-    let mut h = Sha256::new();
-    for i in 0u64..8 {
-        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-        hasher.write_u64(i);
-        h.update(hasher.finish().to_le_bytes());
-    }
-    if let Ok(d) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
-        h.update(d.as_nanos().to_le_bytes());
-    }
-    h.finalize().into()
 }
 
 /// The profile as the user-info call returns it for a token with `scope`.

@@ -1,0 +1,310 @@
+//! Reading requests: the token call's body in either dialect, strictly, and what a request
+//! presents (its code or token) for the log.
+
+use std::fmt;
+
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderMap, Uri, header};
+use neux_proto::{AuthCode, Dialect, Params, Signature};
+use serde::de::{Deserializer, MapAccess, Visitor};
+use serde_json::Value;
+
+use crate::log::LogDetails;
+use crate::reply::{Reject, reject};
+use crate::status::*;
+
+/// Largest request body accepted.
+pub(crate) const MAX_BODY: usize = 64 * 1024;
+
+/// The longest client id the request log keeps of a request (it is logged before it is
+/// checked, so it may be anything a caller sent).
+pub(crate) const LOGGED_CLIENT_ID_MAX: usize = 64;
+
+/// What a token request presents, read from its bytes before anything else happens to it (a
+/// fault, a delay, a client that hangs up), so the request log counts every code that arrived.
+pub(crate) fn presented(headers: &HeaderMap, body: &[u8]) -> LogDetails {
+    let mut details = LogDetails::default();
+    let Ok(dialect) = dialect_of(content_type(headers)) else {
+        return details;
+    };
+    details.dialect = Some(dialect);
+    let pairs = match dialect {
+        Dialect::Json => parse_json(body),
+        _ => parse_form(body),
+    };
+    let text = |key: &str| {
+        pairs.iter().flatten().find_map(|(k, v)| match v {
+            Received::Text(s) | Received::Json(Value::String(s)) if k == key => Some(s.as_str()),
+            _ => None,
+        })
+    };
+    details.client_id = text(dialect.client_id_key()).map(|id| {
+        let end = id
+            .char_indices()
+            .map(|(i, c)| i + c.len_utf8())
+            .take_while(|end| *end <= LOGGED_CLIENT_ID_MAX)
+            .last()
+            .unwrap_or(0);
+        id[..end].to_owned()
+    });
+    details.code_fingerprint = text("code")
+        .and_then(|c| AuthCode::new(c).ok())
+        .map(|c| c.fingerprint());
+    details
+}
+
+/// What a user-info request presents: its token's fingerprint.
+pub(crate) fn presented_token(uri: &Uri) -> LogDetails {
+    let token = form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+        .find(|(k, _)| k == "accessToken")
+        .and_then(|(_, v)| neux_proto::AccessToken::new(v.into_owned()).ok());
+    LogDetails {
+        token_fingerprint: token.map(|t| t.fingerprint()),
+        ..LogDetails::default()
+    }
+}
+
+pub(crate) fn content_type(headers: &HeaderMap) -> &str {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}
+
+pub(crate) fn dialect_of(content_type: &str) -> Result<Dialect, Reject> {
+    let mime = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    match mime.as_str() {
+        "application/json" => Ok(Dialect::Json),
+        "application/x-www-form-urlencoded" => Ok(Dialect::Form),
+        _ => Err(reject(
+            UNSUPPORTED_CONTENT_TYPE,
+            format!(
+                "Content-Type {content_type:?} is not accepted: send application/json (clientId) or application/x-www-form-urlencoded (appid)"
+            ),
+        )),
+    }
+}
+
+/// Decodes and checks a token request body: everything that needs no state.
+pub(crate) fn parse_token_request(dialect: Dialect, bytes: &[u8]) -> Result<Fields, Reject> {
+    let pairs = match dialect {
+        Dialect::Json => parse_json(bytes)?,
+        _ => parse_form(bytes)?,
+    };
+    check_fields(dialect, pairs)
+}
+
+/// The request decoding, exposed for the fuzzers (feature `fuzzing`; not a stable API).
+#[cfg(feature = "fuzzing")]
+pub fn fuzz_token_request(content_type: &str, body: &[u8]) -> Result<(), String> {
+    let dialect = dialect_of(content_type).map_err(|r| r.msg)?;
+    let fields = parse_token_request(dialect, body).map_err(|r| r.msg)?;
+    // Both renderings of what was received must work on anything that decoded.
+    let _ = fields
+        .signed_params(dialect, &fields.code)
+        .canonical_string_redacted();
+    Ok(())
+}
+
+pub(crate) async fn read_body(body: Body) -> Result<Bytes, Reject> {
+    axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
+        reject(
+            BODY_TOO_LARGE,
+            format!("request body is over {MAX_BODY} bytes (or was cut off)"),
+        )
+    })
+}
+
+/// A JSON object as its key/value pairs in order, duplicates kept (to refuse them).
+struct Pairs(Vec<(String, Value)>);
+
+impl<'de> serde::Deserialize<'de> for Pairs {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Pairs;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Pairs, A::Error> {
+                let mut out = Vec::new();
+                while let Some((k, v)) = map.next_entry::<String, Value>()? {
+                    out.push((k, v));
+                }
+                Ok(Pairs(out))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// A received parameter: JSON keeps its type, form values are text.
+#[derive(Debug)]
+enum Received {
+    Json(Value),
+    Text(String),
+}
+
+fn parse_json(bytes: &[u8]) -> Result<Vec<(String, Received)>, Reject> {
+    let Pairs(pairs) = serde_json::from_slice(bytes)
+        .map_err(|e| reject(MALFORMED_BODY, format!("body is not a JSON object: {e}")))?;
+    Ok(pairs
+        .into_iter()
+        .map(|(k, v)| (k, Received::Json(v)))
+        .collect())
+}
+
+fn parse_form(bytes: &[u8]) -> Result<Vec<(String, Received)>, Reject> {
+    let text =
+        std::str::from_utf8(bytes).map_err(|_| reject(MALFORMED_BODY, "form body is not UTF-8"))?;
+    // Strict decoding: `form_urlencoded::parse` would turn invalid UTF-8 into U+FFFD silently.
+    let decode = |s: &str| {
+        percent_encoding::percent_decode(s.replace('+', " ").as_bytes())
+            .decode_utf8()
+            .map(|c| c.into_owned())
+            .map_err(|_| reject(MALFORMED_BODY, "form body percent-decodes to invalid UTF-8"))
+    };
+    let mut out = Vec::new();
+    for piece in text.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = piece.split_once('=').unwrap_or((piece, ""));
+        out.push((decode(k)?, Received::Text(decode(v)?)));
+    }
+    Ok(out)
+}
+
+/// A token request's fields, decoded and type-checked, not yet judged.
+pub(crate) struct Fields {
+    pub client_id: String,
+    pub code: String,
+    pub grant_type: String,
+    pub scope: String,
+    pub timestamp: u64,
+    pub sign: Signature,
+}
+
+impl Fields {
+    /// The parameters as received (not as we would have sent them), for signing.
+    pub(crate) fn signed_params(&self, dialect: Dialect, code: &str) -> Params {
+        Params::new()
+            .with(dialect.client_id_key(), self.client_id.as_str())
+            .and_then(|p| p.with("code", code))
+            .and_then(|p| p.with("grantType", self.grant_type.as_str()))
+            .and_then(|p| p.with("scope", self.scope.as_str()))
+            .and_then(|p| p.with("timestamp", self.timestamp))
+            .unwrap_or_default()
+    }
+}
+
+fn check_fields(dialect: Dialect, pairs: Vec<(String, Received)>) -> Result<Fields, Reject> {
+    let id_key = dialect.client_id_key();
+    let expected = [id_key, "code", "grantType", "scope", "timestamp", "sign"];
+    let mut seen: Vec<&str> = Vec::new();
+    for (k, _) in &pairs {
+        if k == "secret" {
+            return Err(reject(
+                SECRET_ON_THE_WIRE,
+                "a `secret` parameter was sent: the app secret is only hashed into `sign`, never sent; rotate it if this reached a real server",
+            ));
+        }
+        if seen.contains(&k.as_str()) {
+            return Err(reject(
+                MALFORMED_BODY,
+                format!("parameter {k:?} appears more than once"),
+            ));
+        }
+        seen.push(k);
+    }
+    for key in expected {
+        if !seen.contains(&key) {
+            let other = if dialect == Dialect::Json {
+                "appid"
+            } else {
+                "clientId"
+            };
+            let hint = if key == id_key && seen.contains(&other) {
+                format!(
+                    " (`{other}` is the other dialect's key: the {dialect} dialect uses `{id_key}`)"
+                )
+            } else {
+                String::new()
+            };
+            return Err(reject(
+                MISSING_PARAMETER,
+                format!("missing parameter {key:?}{hint}"),
+            ));
+        }
+    }
+    if let Some(extra) = seen.iter().find(|k| !expected.contains(k)) {
+        return Err(reject(
+            UNEXPECTED_PARAMETER,
+            format!(
+                "unexpected parameter {extra:?}: the token call takes exactly {}",
+                expected.join(", ")
+            ),
+        ));
+    }
+    let get = |key: &str| {
+        pairs
+            .iter()
+            .position(|(k, _)| k == key)
+            .map(|i| &pairs[i].1)
+    };
+    let text = |key: &str, v: Option<&Received>| -> Result<String, Reject> {
+        match v {
+            Some(Received::Text(s)) | Some(Received::Json(Value::String(s))) => Ok(s.clone()),
+            _ => Err(reject(
+                INVALID_PARAMETER,
+                format!("parameter {key:?} must be a string"),
+            )),
+        }
+    };
+    let client_id = text(id_key, get(id_key))?;
+    let code = text("code", get("code"))?;
+    let grant_type = text("grantType", get("grantType"))?;
+    let scope = text("scope", get("scope"))?;
+    let sign_text = text("sign", get("sign"))?;
+    if let Some(Received::Text(t)) = get("timestamp")
+        && t.len() > 1
+        && t.starts_with('0')
+        && t.bytes().all(|b| b.is_ascii_digit())
+    {
+        // Whether the platform signs the digits it received or the number they mean is not
+        // documented: refuse the ambiguity rather than pick one (docs/signing.md).
+        return Err(reject(
+            INVALID_PARAMETER,
+            "timestamp has leading zeros: send the milliseconds as plain decimal digits (the signature is computed over them)",
+        ));
+    }
+    let timestamp = match get("timestamp") {
+        Some(Received::Json(Value::Number(n))) => n.as_u64(),
+        Some(Received::Text(s)) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
+            s.parse().ok()
+        }
+        _ => None,
+    }
+    .ok_or_else(|| {
+        reject(
+            INVALID_PARAMETER,
+            match dialect {
+                Dialect::Json => "timestamp must be a JSON integer: Unix epoch milliseconds",
+                _ => "timestamp must be decimal digits: Unix epoch milliseconds",
+            },
+        )
+    })?;
+    let sign: Signature = sign_text
+        .parse()
+        .map_err(|e| reject(INVALID_PARAMETER, format!("sign: {e}")))?;
+    Ok(Fields {
+        client_id,
+        code,
+        grant_type,
+        scope,
+        timestamp,
+        sign,
+    })
+}
