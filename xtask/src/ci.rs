@@ -69,6 +69,8 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     // discovered after minutes of building.
     crate::tools::ensure(Path::new(&advisory_db()).is_dir())?;
 
+    crate::layout::run(&[])?;
+
     let mut fmt = cargo();
     fmt.args(["fmt", "--all", "--check"]);
     run_step("format", fmt)?;

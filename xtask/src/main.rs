@@ -1,6 +1,7 @@
 //! `cargo xtask <task>`: the project's chores, in Rust so they run the same everywhere.
 //!
 //! - `ci`: everything CI checks, in order, stopping at the first failure.
+//! - `layout`: no import circles inside a crate, no source file too long (first step of `ci`).
 //! - `bench [--quick]`: the benchmarks and their summary.
 //! - `fuzz [--secs N] [TARGET ...]`: the fuzz targets in `fuzz/`.
 
@@ -9,6 +10,7 @@
 mod bench;
 mod ci;
 mod fuzz;
+mod layout;
 mod tools;
 
 use std::path::PathBuf;
@@ -25,9 +27,10 @@ fn main() -> ExitCode {
         Some("ci") => ci::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),
+        Some("layout") => layout::run(&args[1..]),
         Some("help") | Some("--help") | Some("-h") | None => {
             println!(
-                "usage: cargo xtask <task>\n\ntasks:\n  ci              fmt, clippy, tests (each feature set), doctests, docs, audit\n  bench [--quick] benchmarks; writes docs/benchmarks.md and target/neux-bench/summary.json\n  fuzz [--secs N] [TARGET..] the cargo-fuzz targets (not in CI)"
+                "usage: cargo xtask <task>\n\ntasks:\n  ci              layout, fmt, clippy, tests (each feature set), doctests, docs, audit\n  layout          no import circles inside a crate, no file over 450 lines before its tests\n  bench [--quick] benchmarks; writes docs/benchmarks.md and target/neux-bench/summary.json\n  fuzz [--secs N] [TARGET..] the cargo-fuzz targets (not in CI)"
             );
             Ok(())
         }

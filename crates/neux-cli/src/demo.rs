@@ -3,13 +3,14 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use neux_oauth::{Client, UserInfo};
+use neux_oauth::Client;
 use neux_sandbox::{Sandbox, UserSpec};
 
 use crate::args::{DemoArgs, TransportArg};
-use crate::login::{make_transport, parse_scope};
-use crate::out::{self, Failure, ms};
+use crate::config::{make_transport, parse_scope};
+use crate::failure::Failure;
 use crate::recording::Recording;
+use crate::terminal::{self, ms, print_profile};
 
 const DEMO_APP: &str = "demo-app";
 // The embedded sandbox's own app: not a real secret, and never printed.
@@ -56,7 +57,7 @@ pub(crate) async fn run(a: &DemoArgs) -> Result<(), Failure> {
     if a.json {
         let json =
             serde_json::to_string(&user).map_err(|e| Failure::new("output", e.to_string()))?;
-        out::println(&json);
+        terminal::println(&json);
         return Ok(());
     }
     let transport_name = match a.transport {
@@ -100,31 +101,10 @@ pub(crate) async fn run(a: &DemoArgs) -> Result<(), Failure> {
         "profile".to_owned(),
     ];
     for line in lines {
-        out::println(&line);
+        terminal::println(&line);
     }
     print_profile(&user);
-    out::println("");
-    out::println(&format!("logged in in {}", ms(total)));
+    terminal::println("");
+    terminal::println(&format!("logged in in {}", ms(total)));
     Ok(())
-}
-
-/// The profile, one field a line, with the platform's names.
-pub(crate) fn print_profile(user: &UserInfo) {
-    let show = |v: Option<&str>| v.unwrap_or("null").to_owned();
-    let mut rows = vec![
-        ("openId", user.open_id.to_string()),
-        ("nickName", show(user.nick_name.as_deref())),
-        ("avatar", show(user.avatar.as_deref())),
-        ("email", show(user.email.as_deref())),
-        ("unionId", show(user.union_id.as_ref().map(|u| u.as_str()))),
-    ];
-    if let Some(c) = &user.country {
-        rows.push(("country", c.clone()));
-    }
-    if let Some(p) = &user.phone {
-        rows.push(("phone", p.clone()));
-    }
-    for (k, v) in rows {
-        out::println(&format!("  {k:<9} {v}"));
-    }
 }

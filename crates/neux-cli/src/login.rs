@@ -1,42 +1,11 @@
 //! `neux login`: a whole login against any host.
 
-use std::sync::Arc;
+use neux_oauth::{AuthCode, Client};
 
-use neux_oauth::{AuthCode, Client, Scope};
-use neux_transport::{Transport, TransportConfig};
-
-use crate::args::{LoginArgs, TransportArg};
-use crate::out::{self, Failure};
-
-/// The transport named on the command line.
-pub(crate) fn make_transport(arg: TransportArg) -> Result<Arc<dyn Transport>, Failure> {
-    let failed = |e: neux_transport::TransportError| Failure::new("transport", e.to_string());
-    match arg {
-        #[cfg(feature = "reqwest")]
-        TransportArg::Reqwest => Ok(Arc::new(
-            neux_transport::ReqwestTransport::new(TransportConfig::default()).map_err(failed)?,
-        )),
-        #[cfg(not(feature = "reqwest"))]
-        TransportArg::Reqwest => Err(Failure::new(
-            "usage",
-            "this neux was built without the `reqwest` transport feature",
-        )),
-        #[cfg(feature = "surf")]
-        TransportArg::Surf => Ok(Arc::new(
-            neux_transport::SurfTransport::new(TransportConfig::default()).map_err(failed)?,
-        )),
-        #[cfg(not(feature = "surf"))]
-        TransportArg::Surf => Err(Failure::new(
-            "usage",
-            "this neux was built without the `surf` transport: rebuild with `cargo install neux-cli --features surf` (or `cargo run -p neux-cli --features surf -- ...`)",
-        )),
-    }
-}
-
-pub(crate) fn parse_scope(s: &str) -> Result<Scope, Failure> {
-    s.parse()
-        .map_err(|e| Failure::new("usage", format!("--scope: {e}")))
-}
+use crate::args::LoginArgs;
+use crate::config::{make_transport, parse_scope, secret_from_env};
+use crate::failure::Failure;
+use crate::terminal;
 
 /// The code from `--code`/`NEUX_CODE`, or from the first line of `stdin` for `-`.
 fn read_code(arg: &str, mut stdin: impl std::io::BufRead) -> Result<AuthCode, Failure> {
@@ -51,7 +20,7 @@ fn read_code(arg: &str, mut stdin: impl std::io::BufRead) -> Result<AuthCode, Fa
 }
 
 pub(crate) async fn run(a: &LoginArgs) -> Result<(), Failure> {
-    let secret = out::secret_from_env(&a.secret_env)?;
+    let secret = secret_from_env(&a.secret_env)?;
     let scope = parse_scope(&a.scope)?;
     let code = read_code(&a.code, std::io::stdin().lock())?;
     let client = Client::builder()
@@ -67,11 +36,11 @@ pub(crate) async fn run(a: &LoginArgs) -> Result<(), Failure> {
     if a.json {
         let json =
             serde_json::to_string(&user).map_err(|e| Failure::new("output", e.to_string()))?;
-        out::println(&json);
+        terminal::println(&json);
     } else {
-        out::println(&format!("logged in: openId {}", user.open_id));
-        crate::demo::print_profile(&user);
-        out::println(&format!(
+        terminal::println(&format!("logged in: openId {}", user.open_id));
+        terminal::print_profile(&user);
+        terminal::println(&format!(
             "token: {}, expires in {} s",
             tokens.token_type().unwrap_or("bearer"),
             tokens.expires_in().as_secs()

@@ -13,12 +13,14 @@
 //! environment only (arguments show up in `ps`) and never printed.
 
 mod args;
+mod config;
 mod demo;
+mod failure;
 mod login;
-mod out;
 mod recording;
 mod sandbox;
 mod sign;
+mod terminal;
 
 use std::process::ExitCode;
 
@@ -39,7 +41,7 @@ fn main() -> ExitCode {
                     Command::Sign(_) => Ok(()),
                 }
             }),
-            Err(e) => Err(out::Failure::new(
+            Err(e) => Err(failure::Failure::new(
                 "runtime",
                 format!("could not start the async runtime: {e}"),
             )),
@@ -48,7 +50,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
-            out::eprintln(&format!("error ({}): {}", f.kind, f.message));
+            terminal::eprintln(&format!("error ({}): {}", f.kind, f.message));
             // The same status clap gives its own usage errors.
             if f.kind == "usage" {
                 ExitCode::from(2)

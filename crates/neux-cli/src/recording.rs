@@ -3,7 +3,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use neux_transport::{HttpRequest, HttpResponse, Transport, TransportError, async_trait};
+use neux_oauth::{HttpRequest, HttpResponse, Transport, TransportError, async_trait};
 
 #[derive(Debug, Clone)]
 pub(crate) struct Recording {
@@ -42,7 +42,7 @@ impl Transport for Recording {
     }
 
     // A wrapper must pass its inner transport's timer on, or the client has none for backoff.
-    fn sleeper(&self) -> Option<std::sync::Arc<dyn neux_transport::AsyncSleep>> {
+    fn sleeper(&self) -> Option<std::sync::Arc<dyn neux_oauth::AsyncSleep>> {
         self.inner.sleeper()
     }
 }

@@ -5,7 +5,8 @@ use std::time::Duration;
 use neux_sandbox::Sandbox;
 
 use crate::args::SandboxArgs;
-use crate::out::{self, Failure};
+use crate::failure::Failure;
+use crate::terminal;
 
 pub(crate) async fn run(a: &SandboxArgs) -> Result<(), Failure> {
     if !a.listen.ip().is_loopback() {
@@ -18,7 +19,7 @@ pub(crate) async fn run(a: &SandboxArgs) -> Result<(), Failure> {
                 ),
             ));
         }
-        out::eprintln(&format!(
+        terminal::eprintln(&format!(
             "warning: listening on {} with --allow-remote: the unauthenticated control API is reachable from the network",
             a.listen
         ));
@@ -47,21 +48,23 @@ pub(crate) async fn run(a: &SandboxArgs) -> Result<(), Failure> {
         .await
         .map_err(|e| Failure::new("sandbox", e.to_string()))?;
     // The first line is a contract: scripts read the port from it.
-    out::println(&format!("listening on {}", sandbox.base_url()));
+    terminal::println(&format!("listening on {}", sandbox.base_url()));
     match &generated {
         // A throwaway secret made for this run: printing it is the point.
-        Some(secret) => out::println(&format!(
+        Some(secret) => terminal::println(&format!(
             "app demo-app, secret {secret} (generated; choose your own with --app CLIENT_ID:SECRET)"
         )),
         None => {
             let ids: Vec<&str> = a.apps.iter().map(|(id, _)| id.as_str()).collect();
-            out::println(&format!("apps: {}", ids.join(", ")));
+            terminal::println(&format!("apps: {}", ids.join(", ")));
         }
     }
-    out::println("mint a code: POST /sandbox/v1/codes {\"clientId\": \"...\"}; stop with Ctrl-C");
+    terminal::println(
+        "mint a code: POST /sandbox/v1/codes {\"clientId\": \"...\"}; stop with Ctrl-C",
+    );
     stop.wait().await;
     sandbox.shutdown().await;
-    out::eprintln("sandbox stopped");
+    terminal::eprintln("sandbox stopped");
     Ok(())
 }
 

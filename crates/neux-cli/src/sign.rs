@@ -2,13 +2,14 @@
 
 use std::io::Read;
 
-use neux_proto::{AppSecret, Params};
+use neux_oauth::{AppSecret, Params};
 
 use crate::args::SignArgs;
-use crate::out::{self, Failure};
+use crate::failure::Failure;
+use crate::terminal;
 
 pub(crate) fn run(a: &SignArgs) -> Result<(), Failure> {
-    let secret = AppSecret::new(out::secret_from_env(&a.secret_env)?)
+    let secret = AppSecret::new(crate::config::secret_from_env(&a.secret_env)?)
         .map_err(|e| Failure::new("config", format!("{}: {e}", a.secret_env)))?;
     let mut input = String::new();
     std::io::stdin()
@@ -17,8 +18,8 @@ pub(crate) fn run(a: &SignArgs) -> Result<(), Failure> {
     let params =
         Params::from_json_str(&input).map_err(|e| Failure::new("params", e.to_string()))?;
     if a.explain {
-        out::eprintln(&params.canonical_string_redacted());
+        terminal::eprintln(&params.canonical_string_redacted());
     }
-    out::println(&params.sign(&secret).to_hex());
+    terminal::println(&params.sign(&secret).to_hex());
     Ok(())
 }

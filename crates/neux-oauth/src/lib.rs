@@ -67,22 +67,25 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod answer;
+mod builder;
 mod client;
 mod error;
 mod ledger;
 mod retry;
+mod token;
 
-pub use client::{
-    Client, ClientBuilder, DEFAULT_CODE_LIFETIME, MAX_TOKEN_LIFETIME,
-    SANDBOX_CODE_REJECTION_STATUSES, TokenSet,
-};
+pub use builder::{ClientBuilder, DEFAULT_CODE_LIFETIME, SANDBOX_CODE_REJECTION_STATUSES};
+pub use client::Client;
 pub use error::{BuildError, Error, Skew};
 pub use ledger::{CodeKey, CodeLedger, InMemoryLedger, LedgerError};
 pub use retry::RetryPolicy;
+pub use token::{MAX_TOKEN_LIFETIME, TokenSet};
 
 pub use neux_proto::{
-    AccessToken, ApiStatus, AuthCode, ClaimsError, ClientId, Clock, DecodeError, Dialect,
-    InvalidInput, ManualClock, OpenId, Scope, ScopeName, TokenClaims, UnionId, UserInfo, status,
+    AccessToken, ApiStatus, AppSecret, AuthCode, ClaimsError, ClientId, Clock, DecodeError,
+    Dialect, InvalidInput, ManualClock, OpenId, ParamError, ParamValue, Params, Scope, ScopeName,
+    Signature, Timestamp, TokenClaims, UnionId, UserInfo, status,
 };
 #[cfg(feature = "test-util")]
 pub use neux_transport::test_util;

@@ -55,6 +55,7 @@ mod secret;
 mod sign;
 pub mod status;
 mod time;
+mod value;
 
 pub use jwt::{ClaimsError, TokenClaims};
 pub use params::{

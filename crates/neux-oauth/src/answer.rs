@@ -1,0 +1,206 @@
+//! From an HTTP answer to the payload or the [`Error`] that says what happened: pure, no I/O.
+//!
+//! It lives here rather than in neux-proto because its output is this crate's `Error`, whose
+//! variants carry the retry and recovery decisions (`needs_new_code`, `is_retryable`); proto
+//! supplies the pieces it reads (the envelope, the status table, the `Date` codec).
+
+use std::time::SystemTime;
+
+use http::header;
+use neux_proto::{ApiError, ApiStatus, Dialect, Envelope, ResponseError, parse_http_date, redact};
+use neux_transport::HttpResponse;
+use serde::de::DeserializeOwned;
+
+use crate::error::{Error, Skew};
+
+/// Which call an answer belongs to: the same status means different things in each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Call {
+    /// The code-for-token exchange: 2000 is about our signature, code refusals are known.
+    Exchange,
+    /// Any other call.
+    Other,
+}
+
+/// What reading an answer needs to know about the client and the moment.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Context<'a> {
+    pub call: Call,
+    pub dialect: Dialect,
+    /// Statuses that mean "this code is refused" (exchange only).
+    pub code_rejection: &'a [ApiStatus],
+    /// The client's clock when the answer arrived, to measure skew against `Date`.
+    pub now: SystemTime,
+}
+
+/// Turns an HTTP answer into the payload or the error that says what happened. `canonical`
+/// renders the masked string that was signed, for a 2000; it runs only then.
+pub(crate) fn interpret<T: DeserializeOwned>(
+    res: &HttpResponse,
+    cx: Context<'_>,
+    canonical: impl FnOnce() -> String,
+) -> Result<T, Error> {
+    match Envelope::<T>::decode(res.body()) {
+        Ok(v) => Ok(v),
+        Err(ResponseError::Api(api)) => Err(classify(api, cx, res, canonical)),
+        Err(ResponseError::Decode(d)) if !res.status().is_success() => Err(Error::Http {
+            status: res.status().as_u16(),
+            excerpt: d.excerpt().to_owned(),
+        }),
+        Err(ResponseError::Decode(d)) => Err(Error::Decode(d)),
+        Err(_) => Err(Error::Http {
+            status: res.status().as_u16(),
+            excerpt: redact(&String::from_utf8_lossy(
+                &res.body()[..res.body().len().min(120)],
+            )),
+        }),
+    }
+}
+
+fn classify(
+    api: ApiError,
+    cx: Context<'_>,
+    res: &HttpResponse,
+    canonical: impl FnOnce() -> String,
+) -> Error {
+    let ApiError {
+        status, message, ..
+    } = api;
+    let exchange = cx.call == Call::Exchange;
+    match status {
+        ApiStatus::SIGNATURE_REJECTED if exchange => Error::SignatureRejected {
+            message,
+            dialect: cx.dialect,
+            canonical: canonical(),
+        },
+        ApiStatus::TIMESTAMP_OUT_OF_WINDOW => Error::ClockSkew {
+            message,
+            skew: skew(res, cx.now),
+        },
+        ApiStatus::NOT_AUTHORIZED => Error::NotAuthorized { message },
+        s if exchange && cx.code_rejection.contains(&s) => Error::CodeRejected { status, message },
+        _ => Error::Api { status, message },
+    }
+}
+
+/// The server's clock minus ours, from its `Date` header.
+fn skew(res: &HttpResponse, local: SystemTime) -> Option<Skew> {
+    let server = parse_http_date(res.headers().get(header::DATE)?.to_str().ok()?)?;
+    Some(match local.duration_since(server) {
+        Ok(ahead) => Skew {
+            by: ahead,
+            local_ahead: true,
+        },
+        Err(behind) => Skew {
+            by: behind.duration(),
+            local_ahead: false,
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use neux_proto::{TokenResponse, UserInfo, status};
+
+    use super::*;
+
+    const NOW: u64 = 1_700_000_000;
+
+    fn answer(http: u16, date: Option<&str>, body: &str) -> HttpResponse {
+        let mut res = http::Response::builder().status(http);
+        if let Some(d) = date {
+            res = res.header(header::DATE, d);
+        }
+        res.body(body.as_bytes().to_vec())
+            .expect("a valid response")
+    }
+
+    fn cx(call: Call) -> Context<'static> {
+        Context {
+            call,
+            dialect: Dialect::Form,
+            code_rejection: &status::CODE_REFUSALS,
+            now: UNIX_EPOCH + Duration::from_secs(NOW),
+        }
+    }
+
+    fn refusal(status: i64) -> String {
+        format!(r#"{{"responseHeader":{{"status":{status},"msg":"no"}},"response":null}}"#)
+    }
+
+    fn read<T: DeserializeOwned>(res: &HttpResponse, call: Call) -> Result<T, Error> {
+        interpret(res, cx(call), || "canonical".to_owned())
+    }
+
+    #[test]
+    fn a_2000_is_our_signature_only_on_the_exchange() {
+        let res = answer(200, None, &refusal(2000));
+        match read::<TokenResponse>(&res, Call::Exchange) {
+            Err(Error::SignatureRejected {
+                dialect, canonical, ..
+            }) => assert_eq!((dialect, canonical.as_str()), (Dialect::Form, "canonical")),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            read::<UserInfo>(&res, Call::Other),
+            Err(Error::Api { status, .. }) if status == status::SIGNATURE_REJECTED
+        ));
+    }
+
+    #[test]
+    fn code_refusals_are_known_only_on_the_exchange() {
+        let res = answer(200, None, &refusal(status::CODE_USED.get()));
+        assert!(matches!(
+            read::<TokenResponse>(&res, Call::Exchange),
+            Err(Error::CodeRejected { status, .. }) if status == status::CODE_USED
+        ));
+        assert!(matches!(
+            read::<UserInfo>(&res, Call::Other),
+            Err(Error::Api { status, .. }) if status == status::CODE_USED
+        ));
+    }
+
+    #[test]
+    fn a_2001_measures_the_skew_from_date() {
+        // The server's clock is 90 s behind ours.
+        let res = answer(200, Some("Tue, 14 Nov 2023 22:11:50 GMT"), &refusal(2001));
+        match read::<UserInfo>(&res, Call::Other) {
+            Err(Error::ClockSkew {
+                skew: Some(skew), ..
+            }) => assert_eq!((skew.by, skew.local_ahead), (Duration::from_secs(90), true)),
+            other => panic!("{other:?}"),
+        }
+        let res = answer(200, Some("not a date"), &refusal(2001));
+        assert!(matches!(
+            read::<UserInfo>(&res, Call::Other),
+            Err(Error::ClockSkew { skew: None, .. })
+        ));
+    }
+
+    #[test]
+    fn a_page_that_is_not_an_envelope_is_http_or_decode_by_status() {
+        let page = answer(502, None, "<html>Bad Gateway</html>");
+        assert!(matches!(
+            read::<UserInfo>(&page, Call::Other),
+            Err(Error::Http { status: 502, .. })
+        ));
+        let ok_but_junk = answer(200, None, "<html>maintenance</html>");
+        assert!(matches!(
+            read::<UserInfo>(&ok_but_junk, Call::Other),
+            Err(Error::Decode(_))
+        ));
+    }
+
+    #[test]
+    fn a_success_is_the_payload() {
+        let res = answer(
+            200,
+            None,
+            r#"{"responseHeader":{"status":200,"msg":"OK"},"response":{"openId":"o1"}}"#,
+        );
+        let user: UserInfo = read(&res, Call::Other).expect("a profile");
+        assert_eq!(user.open_id.as_str(), "o1");
+    }
+}

@@ -1,0 +1,313 @@
+//! Configuring a client: the builder, its defaults, and the base-URL policy.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use neux_proto::{ApiStatus, AppSecret, ClientId, Clock, Dialect, InvalidInput};
+use neux_transport::{AsyncSleep, SystemClock, Transport, TransportConfig};
+
+use crate::error::BuildError;
+use crate::ledger::{CodeLedger, InMemoryLedger};
+use crate::retry::RetryPolicy;
+
+/// How long the platform keeps a code valid, as far as anyone documents: the default for
+/// [`ClientBuilder::code_lifetime`].
+pub const DEFAULT_CODE_LIFETIME: Duration = Duration::from_secs(5 * 60);
+
+/// The statuses neux-sandbox uses for refused codes (unknown, expired, used, other client). The
+/// platform documents none; see [`ClientBuilder::code_rejection_statuses`].
+pub const SANDBOX_CODE_REJECTION_STATUSES: [ApiStatus; 4] = neux_proto::status::CODE_REFUSALS;
+
+/// Configures a [`Client`](crate::Client). `client_id`, `secret` and `base_url` are required.
+pub struct ClientBuilder {
+    client_id: Option<Result<ClientId, InvalidInput>>,
+    secret: Option<Result<AppSecret, InvalidInput>>,
+    base_url: Option<String>,
+    dialect: Dialect,
+    transport: Option<Arc<dyn Transport>>,
+    transport_config: TransportConfig,
+    clock: Arc<dyn Clock>,
+    retry: RetryPolicy,
+    code_rejection: Vec<ApiStatus>,
+    allow_insecure_http: bool,
+    ledger: Option<Arc<dyn CodeLedger>>,
+    code_lifetime: Duration,
+    sleeper: Option<Arc<dyn AsyncSleep>>,
+}
+
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field(
+                "client_id",
+                &self.client_id.as_ref().and_then(|r| r.as_ref().ok()),
+            )
+            .field("secret", &self.secret.as_ref().map(|_| "[REDACTED]"))
+            .field("base_url", &self.base_url)
+            .field("dialect", &self.dialect)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        Self {
+            client_id: None,
+            secret: None,
+            base_url: None,
+            dialect: Dialect::Json,
+            transport: None,
+            transport_config: TransportConfig::default(),
+            clock: Arc::new(SystemClock),
+            retry: RetryPolicy::default(),
+            code_rejection: SANDBOX_CODE_REJECTION_STATUSES.to_vec(),
+            allow_insecure_http: false,
+            ledger: None,
+            code_lifetime: DEFAULT_CODE_LIFETIME,
+            sleeper: None,
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// The mini app's id.
+    pub fn client_id(mut self, id: impl Into<String>) -> Self {
+        self.client_id = Some(ClientId::new(id));
+        self
+    }
+
+    /// The app secret. It is only ever hashed into signatures.
+    pub fn secret(mut self, secret: impl Into<String>) -> Self {
+        self.secret = Some(AppSecret::new(secret));
+        self
+    }
+
+    /// The platform's origin, e.g. `https://api.example.com` (the platform gives each mini app
+    /// its hosts; there is deliberately no default). A path prefix is kept. Plain `http` is
+    /// refused except for loopback hosts, unless [`allow_insecure_http`](Self::allow_insecure_http).
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// The token call's wire form (default [`Dialect::Json`]).
+    pub fn dialect(mut self, dialect: Dialect) -> Self {
+        self.dialect = dialect;
+        self
+    }
+
+    /// The transport to send requests with (default: the enabled backend's, built with this
+    /// builder's timeouts and body cap).
+    pub fn transport(mut self, transport: impl Transport + 'static) -> Self {
+        self.transport = Some(Arc::new(transport));
+        self
+    }
+
+    /// A shared transport.
+    pub fn shared_transport(mut self, transport: Arc<dyn Transport>) -> Self {
+        self.transport = Some(transport);
+        self
+    }
+
+    /// The clock used for timestamps and token expiry (default: the system clock).
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Total time allowed per HTTP exchange, for the default transport (default 10 s).
+    pub fn timeout(mut self, d: Duration) -> Self {
+        self.transport_config = self.transport_config.timeout(d);
+        self
+    }
+
+    /// Time allowed to connect, for the default transport (default 5 s).
+    pub fn connect_timeout(mut self, d: Duration) -> Self {
+        self.transport_config = self.transport_config.connect_timeout(d);
+        self
+    }
+
+    /// Largest response body, for the default transport (default 1 MiB).
+    pub fn max_body_bytes(mut self, n: usize) -> Self {
+        self.transport_config = self.transport_config.max_body_bytes(n);
+        self
+    }
+
+    /// How `user_info` is retried, and how often `exchange_code` retries a connection that
+    /// failed before anything was sent (default: 2 retries, 100 ms base, 2 s cap).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Envelope statuses that mean "this code is refused" and become [`Error::CodeRejected`](crate::Error::CodeRejected).
+    /// The platform documents none, so the default is neux-sandbox's
+    /// ([`SANDBOX_CODE_REJECTION_STATUSES`]); add the statuses your platform host answers with.
+    /// Any other status is carried through unchanged as [`Error::Api`](crate::Error::Api).
+    pub fn code_rejection_statuses(
+        mut self,
+        statuses: impl IntoIterator<Item = ApiStatus>,
+    ) -> Self {
+        self.code_rejection = statuses.into_iter().collect();
+        self
+    }
+
+    /// Where presented codes are recorded (default: an [`InMemoryLedger`] of 100,000 codes, for
+    /// this client alone). Give every instance of a backend one shared ledger to keep a code
+    /// from being presented once per instance; see [`CodeLedger`].
+    pub fn code_ledger(mut self, ledger: impl CodeLedger + 'static) -> Self {
+        self.ledger = Some(Arc::new(ledger));
+        self
+    }
+
+    /// How long a presented code is remembered: at least as long as the platform keeps a code
+    /// valid (default [`DEFAULT_CODE_LIFETIME`], 5 minutes).
+    pub fn code_lifetime(mut self, lifetime: Duration) -> Self {
+        self.code_lifetime = lifetime;
+        self
+    }
+
+    /// The timer for the backoff between retries (default: the transport's own, see
+    /// [`Transport::sleeper`]). Needed only for a transport that offers none.
+    pub fn sleeper(mut self, sleeper: impl AsyncSleep + 'static) -> Self {
+        self.sleeper = Some(Arc::new(sleeper));
+        self
+    }
+
+    /// Allows a plain-`http` base URL on a non-loopback host (codes and tokens would cross the
+    /// network unencrypted: for private test networks only).
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+
+    /// Reads `NEUX_BASE_URL`, `NEUX_CLIENT_ID`, `NEUX_SECRET` and, optionally, `NEUX_DIALECT`
+    /// (`json` or `form`) through `lookup`, onto this builder.
+    pub fn env_with(mut self, lookup: impl Fn(&str) -> Option<String>) -> Result<Self, BuildError> {
+        let get = |name: &'static str| lookup(name).ok_or(BuildError::MissingEnv(name));
+        self = self
+            .base_url(get("NEUX_BASE_URL")?)
+            .client_id(get("NEUX_CLIENT_ID")?)
+            .secret(get("NEUX_SECRET")?);
+        if let Some(d) = lookup("NEUX_DIALECT") {
+            self.dialect =
+                d.parse()
+                    .map_err(|e: neux_proto::DialectParseError| BuildError::Invalid {
+                        field: "NEUX_DIALECT",
+                        reason: e.to_string(),
+                    })?;
+        }
+        Ok(self)
+    }
+
+    /// Checks the settings: what [`build`](Self::build) turns into a client.
+    pub(crate) fn into_settings(self) -> Result<Settings, BuildError> {
+        let client_id = self
+            .client_id
+            .ok_or(BuildError::Missing("client_id"))?
+            .map_err(|e| BuildError::Invalid {
+                field: "client_id",
+                reason: e.to_string(),
+            })?;
+        let secret = self
+            .secret
+            .ok_or(BuildError::Missing("secret"))?
+            .map_err(|e| BuildError::Invalid {
+                field: "secret",
+                reason: e.to_string(),
+            })?;
+        let base = base_url(
+            self.base_url
+                .as_deref()
+                .ok_or(BuildError::Missing("base_url"))?,
+            self.allow_insecure_http,
+        )?;
+        let transport = match self.transport {
+            Some(t) => t,
+            None => neux_transport::default_transport(self.transport_config).map_err(|e| {
+                BuildError::Invalid {
+                    field: "transport",
+                    reason: e.to_string(),
+                }
+            })?,
+        };
+        let sleeper = self.sleeper.or_else(|| transport.sleeper());
+        if sleeper.is_none() && self.retry.max_retries_value() > 0 {
+            return Err(BuildError::Invalid {
+                field: "sleeper",
+                reason: "the transport offers no timer to wait between retries: give one with \
+                         ClientBuilder::sleeper, or turn retries off with RetryPolicy::none()"
+                    .into(),
+            });
+        }
+        Ok(Settings {
+            client_id,
+            secret,
+            base,
+            dialect: self.dialect,
+            transport,
+            clock: self.clock,
+            retry: self.retry,
+            code_rejection: self.code_rejection,
+            ledger: self
+                .ledger
+                .unwrap_or_else(|| Arc::new(InMemoryLedger::default())),
+            code_lifetime: self.code_lifetime,
+            sleeper,
+        })
+    }
+}
+
+/// Validates a base URL and returns it without a trailing slash.
+fn base_url(url: &str, allow_insecure_http: bool) -> Result<String, BuildError> {
+    let invalid = |reason: &str| BuildError::Invalid {
+        field: "base_url",
+        reason: reason.to_owned(),
+    };
+    let uri: http::Uri = url.parse().map_err(|_| invalid("not a URL"))?;
+    let scheme = uri
+        .scheme_str()
+        .ok_or_else(|| invalid("no scheme: use https://host"))?;
+    let authority = uri.authority().ok_or_else(|| invalid("no host"))?;
+    if uri.query().is_some() {
+        return Err(invalid("must not have a query string"));
+    }
+    if authority.as_str().contains('@') {
+        return Err(invalid("must not carry credentials"));
+    }
+    match scheme {
+        "https" => {}
+        "http" => {
+            let host = authority
+                .host()
+                .trim_start_matches('[')
+                .trim_end_matches(']');
+            let loopback = host == "localhost"
+                || host
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback());
+            if !loopback && !allow_insecure_http {
+                return Err(invalid(
+                    "plain http is only allowed for loopback hosts (codes and tokens would travel unencrypted); use https",
+                ));
+            }
+        }
+        _ => return Err(invalid("scheme must be https (or http for loopback)")),
+    }
+    Ok(url.trim_end_matches('/').to_owned())
+}
+
+/// A client's checked settings.
+pub(crate) struct Settings {
+    pub(crate) client_id: ClientId,
+    pub(crate) secret: AppSecret,
+    pub(crate) base: String,
+    pub(crate) dialect: Dialect,
+    pub(crate) transport: Arc<dyn Transport>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) code_rejection: Vec<ApiStatus>,
+    pub(crate) ledger: Arc<dyn CodeLedger>,
+    pub(crate) code_lifetime: Duration,
+    pub(crate) sleeper: Option<Arc<dyn AsyncSleep>>,
+}
