@@ -47,6 +47,44 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # Your own HTTP stack, and tests without a network
+//!
+//! Everything a custom [`Transport`] needs is here too, the `http` crate included, so a backend
+//! names no other neux crate to plug in its HTTP client or script the platform's answers:
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use neux_oauth::{
+//!     AuthCode, Client, Error, HttpRequest, HttpResponse, RetryPolicy, Scope, Transport,
+//!     TransportError, async_trait, http, status,
+//! };
+//!
+//! /// Answers every call as the platform does for a user who never opened the mini app.
+//! #[derive(Debug)]
+//! struct NotOpened;
+//!
+//! #[async_trait]
+//! impl Transport for NotOpened {
+//!     async fn send(&self, _request: HttpRequest) -> Result<HttpResponse, TransportError> {
+//!         let body = r#"{"responseHeader":{"status":2002,"msg":"not authorised"},"response":null}"#;
+//!         Ok(http::Response::new(body.as_bytes().to_vec()))
+//!     }
+//! }
+//!
+//! let client = Client::builder()
+//!     .client_id("demo-app")
+//!     .secret("demo-secret")
+//!     .base_url("https://openapi.example.com")
+//!     .transport(NotOpened)
+//!     .retry(RetryPolicy::none()) // this transport has no timer to wait between retries
+//!     .build()?;
+//! let err = client.exchange_code(&AuthCode::new("c0de")?, &Scope::default()).await.unwrap_err();
+//! assert!(matches!(err, Error::NotAuthorized { .. }));
+//! assert_eq!(status::NOT_AUTHORIZED.get(), 2002);
+//! # Ok(()) }
+//! ```
+//!
 //! # Features
 //!
 //! | feature | what |
@@ -82,10 +120,12 @@ pub use ledger::{CodeKey, CodeLedger, InMemoryLedger, LedgerError};
 pub use retry::RetryPolicy;
 pub use token::{MAX_TOKEN_LIFETIME, TokenSet};
 
+/// The `http` crate, whose request and response types a [`Transport`] speaks.
+pub use http;
 pub use neux_proto::{
     AccessToken, ApiStatus, AppSecret, AuthCode, ClaimsError, ClientId, Clock, DecodeError,
     Dialect, InvalidInput, ManualClock, OpenId, ParamError, ParamValue, Params, Scope, ScopeName,
-    Signature, Timestamp, TokenClaims, UnionId, UserInfo, status,
+    Signature, TOKEN_PATH, Timestamp, TokenClaims, USER_INFO_PATH, UnionId, UserInfo, status,
 };
 #[cfg(feature = "test-util")]
 pub use neux_transport::test_util;

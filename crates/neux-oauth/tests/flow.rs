@@ -20,7 +20,7 @@ fn transports() -> Vec<(
     out.push((
         "surf",
         Some(std::sync::Arc::new(
-            neux_transport::SurfTransport::new(Default::default()).unwrap(),
+            neux_oauth::SurfTransport::new(Default::default()).unwrap(),
         )),
     ));
     out
@@ -97,7 +97,7 @@ fn surf_client_works_without_tokio() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let sb = rt.block_on(sandbox());
     let client = builder(&sb, Dialect::Form)
-        .transport(neux_transport::SurfTransport::new(Default::default()).unwrap())
+        .transport(neux_oauth::SurfTransport::new(Default::default()).unwrap())
         .build()
         .unwrap();
     let code = mint(&sb, "user.info", UserSpec::default());

@@ -4,25 +4,9 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use common::*;
 use neux_oauth::{Dialect, Scope};
 use neux_sandbox::UserSpec;
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 /// Log targets of dependencies that print a request's URL, and so the user-info call's access
 /// token, at trace level. docs/security.md names them; the test fails if another appears.
@@ -50,7 +34,7 @@ async fn spans_and_events_carry_no_secrets() {
     #[cfg(feature = "surf")]
     {
         let surf = builder(&sb, Dialect::Json)
-            .transport(neux_transport::SurfTransport::new(Default::default()).unwrap())
+            .transport(neux_oauth::SurfTransport::new(Default::default()).unwrap())
             .build()
             .unwrap();
         let code = mint(&sb, "user.info", UserSpec::default());
@@ -70,7 +54,7 @@ async fn spans_and_events_carry_no_secrets() {
         .await
         .unwrap_err();
 
-    let all = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let all = capture.text();
     // The default transport's own stack logs through `log`: its records must be captured.
     let stack = if cfg!(feature = "reqwest-client") {
         [" hyper", " reqwest"]

@@ -10,9 +10,9 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use common::*;
+use neux_oauth::ReqwestTransport;
 use neux_oauth::{Client, Error, ProxyConfig, Scope, TransportConfig};
 use neux_sandbox::UserSpec;
-use neux_transport::ReqwestTransport;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -362,7 +362,7 @@ fn a_root_certificate_that_is_not_pem_is_refused_at_construction() {
 #[cfg(feature = "surf")]
 #[tokio::test]
 async fn surf_refuses_a_proxy_or_extra_roots_it_cannot_use_but_serves_loopback() {
-    use neux_transport::SurfTransport;
+    use neux_oauth::SurfTransport;
     let sb = sandbox().await;
     let proxied = TransportConfig::default().proxy(ProxyConfig::Url("http://127.0.0.1:9".into()));
     let surf = || SurfTransport::new(proxied.clone()).unwrap();

@@ -272,7 +272,7 @@ fn transports() -> Vec<(&'static str, Arc<dyn neux_oauth::Transport>)> {
     #[cfg(feature = "surf")]
     out.push((
         "surf",
-        Arc::new(neux_transport::SurfTransport::new(config).unwrap()),
+        Arc::new(neux_oauth::SurfTransport::new(config).unwrap()),
     ));
     out
 }

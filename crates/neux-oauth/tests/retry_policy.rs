@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use neux_oauth::{AccessToken, AuthCode, Client, Error, RetryPolicy, Scope};
+use neux_oauth::{TimeoutPhase, TransportError};
 use neux_transport::test_util::MockTransport;
-use neux_transport::{TimeoutPhase, TransportError};
 
 const TOKEN_OK: &str = r#"{"responseHeader":{"status":200,"msg":"OK"},"response":{"accessToken":"a.b.c","expire":60,"tokenType":"bearer"}}"#;
 const USER_OK: &str = r#"{"responseHeader":{"status":200,"msg":"OK"},"response":{"openId":"o1"}}"#;
@@ -28,7 +28,7 @@ fn client(mock: &MockTransport) -> Client {
 /// A "nothing was sent" connect failure, as the mock reports an empty script.
 fn connect_error() -> TransportError {
     futures_lite::future::block_on(async {
-        use neux_transport::Transport;
+        use neux_oauth::Transport;
         MockTransport::new()
             .send(http::Request::get("http://x/").body(Vec::new()).unwrap())
             .await

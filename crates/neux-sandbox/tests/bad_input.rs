@@ -381,15 +381,8 @@ fn mutated_but_correctly_signed_requests_on_real_codes_are_refused_and_spend_not
         failure_persistence: None,
         ..ProptestConfig::default()
     };
-    let id = neux_proto::ClientId::new("app-a").unwrap();
     proptest!(config, |(m in mutation(), form in any::<bool>())| {
-        let code = ctx
-            .sandbox
-            .mint_code(&id, neux_proto::Scope::default(), Default::default())
-            .unwrap()
-            .code
-            .expose_secret()
-            .to_owned();
+        let code = code_for(&ctx.sandbox, "app-a").expose_secret().to_owned();
         let (mut client, mut secret, mut grant) = ("app-a".to_owned(), "secret-a".to_owned(), "authorization_code".to_owned());
         let (mut sent_code, mut scope, mut ts) = (code.clone(), "user.info".to_owned(), NOW);
         let expected = match &m {

@@ -143,16 +143,12 @@ async fn ids_are_stable_per_user_and_app() {
 #[tokio::test]
 async fn in_process_minting_and_shutdown() {
     let ctx = start().await;
-    let id = neux_proto::ClientId::new("app-a").unwrap();
-    let minted = ctx
-        .sandbox
-        .mint_code(&id, neux_proto::Scope::default(), Default::default())
-        .unwrap();
+    let code = code_for(&ctx.sandbox, "app-a");
     let env = ctx
         .exchange_json(&ctx.json_request(
             "app-a",
             "secret-a",
-            minted.code.expose_secret(),
+            code.expose_secret(),
             "user.info",
             NOW,
         ))

@@ -53,10 +53,7 @@ async fn ten_thousand_exchanges_over_thirty_seconds() {
         let now = Timestamp::from_millis(NOW + 150 * (batch as u64 + 1));
         let mut tasks = Vec::with_capacity(BATCH);
         for _ in 0..BATCH {
-            let code = sb
-                .mint_code(&id, Scope::default(), Default::default())
-                .unwrap()
-                .code;
+            let code = code_for(&sb, "app-a");
             let body = TokenRequest::new(id.clone(), code, Scope::default(), now)
                 .encode(Dialect::Json, &secret)
                 .into_body();
@@ -115,7 +112,6 @@ async fn spent_and_expired_codes_are_forgotten_eventually() {
         .start()
         .await
         .unwrap();
-    let id = ClientId::new("app-a").unwrap();
     let http = reqwest::Client::builder().no_proxy().build().unwrap();
     let exchange = |code: String, at: u64| {
         let (http, url) = (http.clone(), format!("{}{TOKEN_PATH}", sb.base_url()));
@@ -144,13 +140,7 @@ async fn spent_and_expired_codes_are_forgotten_eventually() {
             status(&env)
         }
     };
-    let mint = || {
-        sb.mint_code(&id, Scope::default(), Default::default())
-            .unwrap()
-            .code
-            .expose_secret()
-            .to_owned()
-    };
+    let mint = || code_for(&sb, "app-a").expose_secret().to_owned();
     let (spent, expired) = (mint(), mint());
     assert_eq!(exchange(spent.clone(), NOW).await, 200);
     assert_eq!(

@@ -1,5 +1,6 @@
 #![allow(
     dead_code,
+    unused_imports,
     missing_docs,
     unreachable_pub,
     clippy::unwrap_used,
@@ -57,5 +58,25 @@ pub fn requests_to(sb: &Sandbox, path: &str) -> usize {
     sb.requests().iter().filter(|r| r.path == path).count()
 }
 
-pub const TOKEN_PATH: &str = "/neuopenapi/oauth/mini/accessToken";
-pub const USER_PATH: &str = "/neuopenapi/oauth/mini/user/info";
+pub use neux_oauth::{TOKEN_PATH, USER_INFO_PATH as USER_PATH};
+
+/// A `tracing` writer that keeps everything written to it, for asserting on log output.
+#[derive(Clone, Default)]
+pub struct Capture(pub std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl Capture {
+    /// Everything written so far, as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl std::io::Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}

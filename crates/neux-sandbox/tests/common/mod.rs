@@ -1,6 +1,7 @@
 //! Helpers shared by the sandbox's HTTP tests.
 #![allow(
     dead_code,
+    unused_imports,
     missing_docs,
     unreachable_pub,
     clippy::unwrap_used,
@@ -15,8 +16,36 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 pub const NOW: u64 = 1_700_000_000_000;
-pub const TOKEN_PATH: &str = "/neuopenapi/oauth/mini/accessToken";
-pub const USER_PATH: &str = "/neuopenapi/oauth/mini/user/info";
+pub use neux_proto::{TOKEN_PATH, USER_INFO_PATH as USER_PATH};
+
+/// A code for `app`, minted in-process with the default scope and user.
+pub fn code_for(sb: &Sandbox, app: &str) -> neux_proto::AuthCode {
+    let id = neux_proto::ClientId::new(app).unwrap();
+    sb.mint_code(&id, neux_proto::Scope::default(), Default::default())
+        .unwrap()
+        .code
+}
+
+/// A `tracing` writer that keeps everything written to it, for asserting on log output.
+#[derive(Clone, Default)]
+pub struct Capture(pub std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl Capture {
+    /// Everything written so far, as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl std::io::Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
 
 pub struct Ctx {
     pub sandbox: Sandbox,
