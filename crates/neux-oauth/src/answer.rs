@@ -13,19 +13,21 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{Error, Skew};
 
-/// Which call an answer belongs to: the same status means different things in each.
+/// Which kind of call an answer belongs to: the same status means different things in each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Call {
+pub(crate) enum Kind {
     /// The code-for-token exchange: 2000 is about our signature, code refusals are known.
     Exchange,
-    /// Any other call.
-    Other,
+    /// Any other signed call: 2000 is about our signature.
+    Signed,
+    /// A call that carries no signature (the profile).
+    Unsigned,
 }
 
 /// What reading an answer needs to know about the client and the moment.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Context<'a> {
-    pub call: Call,
+    pub kind: Kind,
     pub dialect: Dialect,
     /// Statuses that mean "this code is refused" (exchange only).
     pub code_rejection: &'a [ApiStatus],
@@ -66,9 +68,9 @@ fn classify(
     let ApiError {
         status, message, ..
     } = api;
-    let exchange = cx.call == Call::Exchange;
+    let exchange = cx.kind == Kind::Exchange;
     match status {
-        ApiStatus::SIGNATURE_REJECTED if exchange => Error::SignatureRejected {
+        ApiStatus::SIGNATURE_REJECTED if cx.kind != Kind::Unsigned => Error::SignatureRejected {
             message,
             dialect: cx.dialect,
             canonical: canonical(),
@@ -117,9 +119,9 @@ mod tests {
             .expect("a valid response")
     }
 
-    fn cx(call: Call) -> Context<'static> {
+    fn cx(kind: Kind) -> Context<'static> {
         Context {
-            call,
+            kind,
             dialect: Dialect::Form,
             code_rejection: &status::CODE_REFUSALS,
             now: UNIX_EPOCH + Duration::from_secs(NOW),
@@ -130,21 +132,25 @@ mod tests {
         format!(r#"{{"responseHeader":{{"status":{status},"msg":"no"}},"response":null}}"#)
     }
 
-    fn read<T: DeserializeOwned>(res: &HttpResponse, call: Call) -> Result<T, Error> {
-        interpret(res, cx(call), || "canonical".to_owned())
+    fn read<T: DeserializeOwned>(res: &HttpResponse, kind: Kind) -> Result<T, Error> {
+        interpret(res, cx(kind), || "canonical".to_owned())
     }
 
     #[test]
-    fn a_2000_is_our_signature_only_on_the_exchange() {
+    fn a_2000_is_our_signature_only_on_signed_calls() {
         let res = answer(200, None, &refusal(2000));
-        match read::<TokenResponse>(&res, Call::Exchange) {
+        match read::<TokenResponse>(&res, Kind::Exchange) {
             Err(Error::SignatureRejected {
                 dialect, canonical, ..
             }) => assert_eq!((dialect, canonical.as_str()), (Dialect::Form, "canonical")),
             other => panic!("{other:?}"),
         }
         assert!(matches!(
-            read::<UserInfo>(&res, Call::Other),
+            read::<UserInfo>(&res, Kind::Signed),
+            Err(Error::SignatureRejected { .. })
+        ));
+        assert!(matches!(
+            read::<UserInfo>(&res, Kind::Unsigned),
             Err(Error::Api { status, .. }) if status == status::SIGNATURE_REJECTED
         ));
     }
@@ -153,20 +159,22 @@ mod tests {
     fn code_refusals_are_known_only_on_the_exchange() {
         let res = answer(200, None, &refusal(status::CODE_USED.get()));
         assert!(matches!(
-            read::<TokenResponse>(&res, Call::Exchange),
+            read::<TokenResponse>(&res, Kind::Exchange),
             Err(Error::CodeRejected { status, .. }) if status == status::CODE_USED
         ));
-        assert!(matches!(
-            read::<UserInfo>(&res, Call::Other),
-            Err(Error::Api { status, .. }) if status == status::CODE_USED
-        ));
+        for kind in [Kind::Signed, Kind::Unsigned] {
+            assert!(matches!(
+                read::<UserInfo>(&res, kind),
+                Err(Error::Api { status, .. }) if status == status::CODE_USED
+            ));
+        }
     }
 
     #[test]
     fn a_2001_measures_the_skew_from_date() {
         // The server's clock is 90 s behind ours.
         let res = answer(200, Some("Tue, 14 Nov 2023 22:11:50 GMT"), &refusal(2001));
-        match read::<UserInfo>(&res, Call::Other) {
+        match read::<UserInfo>(&res, Kind::Unsigned) {
             Err(Error::ClockSkew {
                 skew: Some(skew), ..
             }) => assert_eq!((skew.by, skew.local_ahead), (Duration::from_secs(90), true)),
@@ -174,7 +182,7 @@ mod tests {
         }
         let res = answer(200, Some("not a date"), &refusal(2001));
         assert!(matches!(
-            read::<UserInfo>(&res, Call::Other),
+            read::<UserInfo>(&res, Kind::Unsigned),
             Err(Error::ClockSkew { skew: None, .. })
         ));
     }
@@ -183,12 +191,12 @@ mod tests {
     fn a_page_that_is_not_an_envelope_is_http_or_decode_by_status() {
         let page = answer(502, None, "<html>Bad Gateway</html>");
         assert!(matches!(
-            read::<UserInfo>(&page, Call::Other),
+            read::<UserInfo>(&page, Kind::Unsigned),
             Err(Error::Http { status: 502, .. })
         ));
         let ok_but_junk = answer(200, None, "<html>maintenance</html>");
         assert!(matches!(
-            read::<UserInfo>(&ok_but_junk, Call::Other),
+            read::<UserInfo>(&ok_but_junk, Kind::Unsigned),
             Err(Error::Decode(_))
         ));
     }
@@ -200,7 +208,7 @@ mod tests {
             None,
             r#"{"responseHeader":{"status":200,"msg":"OK"},"response":{"openId":"o1"}}"#,
         );
-        let user: UserInfo = read(&res, Call::Other).expect("a profile");
+        let user: UserInfo = read(&res, Kind::Unsigned).expect("a profile");
         assert_eq!(user.open_id.as_str(), "o1");
     }
 }

@@ -3,18 +3,18 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use http::header;
+use http::Method;
 use neux_proto::{
     AccessToken, AuthCode, ClientId, Dialect, Scope, TOKEN_PATH, TokenRequest, TokenResponse,
     UserInfo, user_info_path_and_query,
 };
 use tracing::Instrument;
 
-use crate::answer::{Call, Context, interpret};
+use crate::answer::Kind;
 use crate::builder::{ClientBuilder, Settings};
 use crate::error::{BuildError, Error};
 use crate::ledger::CodeKey;
-use crate::retry::with_retries;
+use crate::pipeline::{Outgoing, Resend, record};
 use crate::token::TokenSet;
 
 /// A Neuxnet mini app login client: build once per app, clone freely (cheap: an `Arc`), share
@@ -167,79 +167,44 @@ impl Settings {
         );
         let body = request.encode(self.dialect, &self.secret);
         let url = format!("{}{TOKEN_PATH}", self.base);
-        // Only a failure where nothing was sent may be retried: the code is single-use.
-        let (response, _) = with_retries(
-            &self.retry,
-            self.sleeper.as_deref(),
-            |e| matches!(e, Error::Transport(t) if t.is_safe_to_retry()),
-            || async {
-                let request = http::Request::post(url.as_str())
-                    .header(header::CONTENT_TYPE, body.content_type())
-                    .header(header::ACCEPT, "application/json")
-                    .body(body.body().to_vec())
-                    .map_err(|e| invalid_request(&e))?;
-                Ok(self.transport.send(request).await?)
-            },
-        )
-        .await;
-        let token: TokenResponse = interpret(&response?, self.context(Call::Exchange), || {
-            request.canonical_string_redacted(self.dialect)
-        })
-        .map_err(|e| e.scrub(code.expose_secret()))?;
-        Ok(TokenSet::received(token, scope, self.clock.clone()))
+        let out = Outgoing {
+            method: Method::POST,
+            url: &url,
+            body: Some((body.content_type(), body.body())),
+        };
+        // The code is single-use: sent again only if it certainly never left.
+        let (token, _) = self
+            .send::<TokenResponse>(
+                &out,
+                Resend::IfNothingSent,
+                Kind::Exchange,
+                &|| request.canonical_string_redacted(self.dialect),
+                &[code.expose_secret()],
+            )
+            .await;
+        Ok(TokenSet::received(token?, scope, self.clock.clone()))
     }
 
     async fn user_info(&self, token: &AccessToken) -> Result<UserInfo, Error> {
         let started = Instant::now();
         let url = format!("{}{}", self.base, user_info_path_and_query(token));
-        // Reading a profile is idempotent: retried on what `is_retryable` says.
-        let (result, attempts) = with_retries(
-            &self.retry,
-            self.sleeper.as_deref(),
-            Error::is_retryable,
-            || async {
-                let request = http::Request::get(url.as_str())
-                    .header(header::ACCEPT, "application/json")
-                    .body(Vec::new())
-                    .map_err(|e| invalid_request(&e))?;
-                let response = self.transport.send(request).await?;
-                interpret::<UserInfo>(&response, self.context(Call::Other), String::new)
-                    .map_err(|e| e.scrub(token.expose_secret()))
-            },
-        )
-        .await;
+        let out = Outgoing {
+            method: Method::GET,
+            url: &url,
+            body: None,
+        };
+        // Reading a profile is idempotent.
+        let (result, attempts) = self
+            .send(
+                &out,
+                Resend::Idempotent,
+                Kind::Unsigned,
+                &String::new,
+                &[token.expose_secret()],
+            )
+            .await;
         tracing::Span::current().record("attempts", attempts);
         record(&result, started);
         result
-    }
-
-    /// What reading an answer to `call` needs, as of now.
-    fn context(&self, call: Call) -> Context<'_> {
-        Context {
-            call,
-            dialect: self.dialect,
-            code_rejection: &self.code_rejection,
-            now: self.clock.now(),
-        }
-    }
-}
-
-fn invalid_request(e: &http::Error) -> Error {
-    Error::Transport(neux_transport::TransportError::InvalidRequest {
-        reason: e.to_string(),
-    })
-}
-
-fn record<T>(result: &Result<T, Error>, started: Instant) {
-    let span = tracing::Span::current();
-    span.record("latency_ms", started.elapsed().as_millis() as u64);
-    match result {
-        Ok(_) => {
-            span.record("status", "ok");
-        }
-        Err(e) => {
-            span.record("status", e.kind());
-            tracing::warn!(kind = e.kind(), error = %e, "neux call failed");
-        }
     }
 }

@@ -110,6 +110,7 @@ mod builder;
 mod client;
 mod error;
 mod ledger;
+mod pipeline;
 mod retry;
 mod token;
 

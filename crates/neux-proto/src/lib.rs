@@ -46,6 +46,7 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod call;
 mod jwt;
 mod params;
 mod request;
@@ -57,6 +58,7 @@ pub mod status;
 mod time;
 mod value;
 
+pub use call::{ADDED_BY_SIGNER, SignedCall};
 pub use jwt::{ClaimsError, TokenClaims};
 pub use params::{
     ListItem, ParamError, ParamValue, Params, SENSITIVE_KEYS, UnsupportedKind, cmp_keys,

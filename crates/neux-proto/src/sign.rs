@@ -362,7 +362,8 @@ impl Params {
 
     /// The canonical string with the secret replaced by [`SECRET_MASK`]: compare it with the
     /// server's to see which parameter differs when a signature is refused. Parameter values are
-    /// shown as they are, so do not log it for requests that carry a code.
+    /// shown as they are: for a string that may be logged, use
+    /// [`canonical_string_masked`](Self::canonical_string_masked).
     ///
     /// ```
     /// use neux_proto::Params;
@@ -373,6 +374,29 @@ impl Params {
     pub fn canonical_string_redacted(&self) -> String {
         let mut buf = Vec::new();
         write_canonical(self, SECRET_MASK.as_bytes(), &mut buf);
+        String::from_utf8_lossy(&buf).into_owned()
+    }
+
+    /// The canonical string with the secret and every sensitive value (see
+    /// [`is_sensitive`](Params::is_sensitive)) replaced by [`SECRET_MASK`]: safe to carry in an
+    /// error or a log.
+    ///
+    /// ```
+    /// use neux_proto::Params;
+    /// let params = Params::new().with("appid", "a")?.with("code", "c0de")?.with("timestamp", 1)?;
+    /// assert_eq!(
+    ///     params.canonical_string_masked(),
+    ///     "appid=acode=[REDACTED]secret=[REDACTED]timestamp=1"
+    /// );
+    /// # Ok::<(), neux_proto::ParamError>(())
+    /// ```
+    pub fn canonical_string_masked(&self) -> String {
+        let mask = ParamValue::Str(SECRET_MASK.to_owned());
+        let pairs = self
+            .iter()
+            .map(|(k, v)| (k, if self.is_sensitive(k) { &mask } else { v }));
+        let mut buf = Vec::new();
+        write_pairs(pairs, SECRET_MASK.as_bytes(), &mut buf, put_value);
         // Every piece written is UTF-8 (keys, string values, digits, the mask).
         String::from_utf8_lossy(&buf).into_owned()
     }

@@ -79,6 +79,12 @@ pub enum ParamError {
         "parameter `secret` is refused: the signer adds the app secret itself, and a map holding it is about to send it on the wire"
     )]
     ReservedKey,
+    /// The caller passed a parameter that the signer of a call adds itself (`sign`, `timestamp`,
+    /// `appid` or `clientId`).
+    #[error(
+        "parameter `{0}` is refused: the client adds it to every signed call itself (app id, timestamp and signature)"
+    )]
+    AddedBySigner(&'static str),
     /// A value whose text form the platform's reference implementations disagree on.
     #[error(
         "parameter `{key}` is {kind}, which has no agreed text form for signing; send it as a string or an integer"
@@ -102,6 +108,7 @@ impl ParamError {
     pub fn key(&self) -> Option<&str> {
         match self {
             Self::ReservedKey => Some(SECRET_KEY),
+            Self::AddedBySigner(key) => Some(key),
             Self::Unsupported { key, .. } => Some(key),
             Self::NotAnObject | Self::Json(_) => None,
         }
