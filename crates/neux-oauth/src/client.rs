@@ -35,7 +35,7 @@ use crate::token::TokenSet;
 /// ```
 #[derive(Clone)]
 pub struct Client {
-    inner: Arc<Settings>,
+    pub(crate) inner: Arc<Settings>,
 }
 
 impl std::fmt::Debug for Client {

@@ -94,6 +94,11 @@ pub enum Error {
         /// The start of the body, token-like runs masked.
         excerpt: String,
     },
+    /// A signed call could not be built: its path or parameters are unusable (a key the client
+    /// adds itself, such as `sign` or `appid`, or a value with no agreed text form). **Nothing
+    /// was sent.**
+    #[error("invalid call: {0}")]
+    InvalidCall(String),
     /// This client has already presented this code: concurrently, earlier, or in a call that
     /// was cancelled or timed out after it may have sent it. **Nothing was sent.** The tokens of
     /// a code go only to the call that sent it; ask the mini app for a new code
@@ -151,7 +156,7 @@ impl Error {
     pub fn request_may_have_been_sent(&self) -> bool {
         match self {
             Self::Transport(e) => e.may_have_been_sent(),
-            Self::CodeAlreadyPresented | Self::Ledger(_) => false,
+            Self::CodeAlreadyPresented | Self::Ledger(_) | Self::InvalidCall(_) => false,
             _ => true,
         }
     }
@@ -163,7 +168,7 @@ impl Error {
         match self {
             Self::CodeRejected { .. } | Self::CodeAlreadyPresented => true,
             // Nothing was sent and nothing recorded: the same code may be tried again.
-            Self::Ledger(_) => false,
+            Self::Ledger(_) | Self::InvalidCall(_) => false,
             Self::Transport(e) => e.may_have_been_sent(),
             // Any answer means the code reached the server, which may have spent it.
             Self::SignatureRejected { .. }
@@ -186,6 +191,7 @@ impl Error {
             Self::Http { .. } => "http",
             Self::CodeAlreadyPresented => "code_already_presented",
             Self::Ledger(_) => "ledger",
+            Self::InvalidCall(_) => "invalid_call",
             Self::Transport(_) => "transport",
             Self::Decode(_) => "decode",
         }

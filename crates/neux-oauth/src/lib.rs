@@ -107,6 +107,7 @@
 
 mod answer;
 mod builder;
+mod call;
 mod client;
 mod error;
 mod ledger;
@@ -115,6 +116,7 @@ mod retry;
 mod token;
 
 pub use builder::{ClientBuilder, DEFAULT_CODE_LIFETIME, SANDBOX_CODE_REJECTION_STATUSES};
+pub use call::ApiCall;
 pub use client::Client;
 pub use error::{BuildError, Error, Skew};
 pub use ledger::{CodeKey, CodeLedger, InMemoryLedger, LedgerError};
@@ -125,8 +127,9 @@ pub use token::{MAX_TOKEN_LIFETIME, TokenSet};
 pub use http;
 pub use neux_proto::{
     AccessToken, ApiStatus, AppSecret, AuthCode, ClaimsError, ClientId, Clock, DecodeError,
-    Dialect, InvalidInput, ManualClock, OpenId, ParamError, ParamValue, Params, Scope, ScopeName,
-    Signature, TOKEN_PATH, Timestamp, TokenClaims, USER_INFO_PATH, UnionId, UserInfo, status,
+    Dialect, InvalidInput, ManualClock, OpenId, ParamError, ParamValue, Params, SENSITIVE_KEYS,
+    Scope, ScopeName, Signature, SignedCall, TOKEN_PATH, Timestamp, TokenClaims, USER_INFO_PATH,
+    UnionId, UserInfo, status,
 };
 #[cfg(feature = "test-util")]
 pub use neux_transport::test_util;

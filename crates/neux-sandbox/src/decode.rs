@@ -5,7 +5,7 @@ use std::fmt;
 
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, Uri, header};
-use neux_proto::{AuthCode, Dialect, Params, Signature};
+use neux_proto::{AuthCode, Dialect, ParamValue, Params, Signature};
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::Value;
 
@@ -203,8 +203,84 @@ impl Fields {
 fn check_fields(dialect: Dialect, pairs: Vec<(String, Received)>) -> Result<Fields, Reject> {
     let id_key = dialect.client_id_key();
     let expected = [id_key, "code", "grantType", "scope", "timestamp", "sign"];
+    let seen = check_keys(dialect, &pairs, &expected)?;
+    if let Some(extra) = seen.iter().find(|k| !expected.contains(k)) {
+        return Err(reject(
+            UNEXPECTED_PARAMETER,
+            format!(
+                "unexpected parameter {extra:?}: the token call takes exactly {}",
+                expected.join(", ")
+            ),
+        ));
+    }
+    let (client_id, timestamp, sign) = signer_fields(dialect, &pairs)?;
+    Ok(Fields {
+        client_id,
+        code: text("code", get(&pairs, "code"))?,
+        grant_type: text("grantType", get(&pairs, "grantType"))?,
+        scope: text("scope", get(&pairs, "scope"))?,
+        timestamp,
+        sign,
+    })
+}
+
+/// Any signed call, decoded: who signed it, when, the signature, and every other parameter it
+/// carried, as received (JSON keeps its types, form values are text).
+pub(crate) struct CallFields {
+    pub client_id: String,
+    pub timestamp: u64,
+    pub sign: Signature,
+    /// Every parameter but `sign`: what was signed.
+    pub params: Params,
+}
+
+/// Decodes and checks a signed call's body: everything that needs no state.
+pub(crate) fn parse_signed_call(dialect: Dialect, bytes: &[u8]) -> Result<CallFields, Reject> {
+    let pairs = match dialect {
+        Dialect::Json => parse_json(bytes)?,
+        _ => parse_form(bytes)?,
+    };
+    check_keys(
+        dialect,
+        &pairs,
+        &[dialect.client_id_key(), "timestamp", "sign"],
+    )?;
+    let (client_id, timestamp, sign) = signer_fields(dialect, &pairs)?;
+    let mut params = Params::new();
+    for (key, value) in pairs.into_iter().filter(|(k, _)| k != "sign") {
+        let value = match value {
+            Received::Text(t) => ParamValue::Str(t),
+            Received::Json(v) => {
+                let one = serde_json::json!({ key.as_str(): v });
+                match Params::from_json(&one).map(|mut p| p.remove(&key)) {
+                    Ok(Some(v)) => v,
+                    Ok(None) => ParamValue::Null,
+                    Err(e) => return Err(reject(INVALID_PARAMETER, e)),
+                }
+            }
+        };
+        params
+            .insert(key, value)
+            .map_err(|e| reject(INVALID_PARAMETER, e))?;
+    }
+    Ok(CallFields {
+        client_id,
+        timestamp,
+        sign,
+        params,
+    })
+}
+
+/// Refuses `secret`, repeated keys and missing `required` keys (naming the other dialect's id
+/// key when that is what was sent); returns the keys seen, in order.
+fn check_keys<'a>(
+    dialect: Dialect,
+    pairs: &'a [(String, Received)],
+    required: &[&str],
+) -> Result<Vec<&'a str>, Reject> {
+    let id_key = dialect.client_id_key();
     let mut seen: Vec<&str> = Vec::new();
-    for (k, _) in &pairs {
+    for (k, _) in pairs {
         if k == "secret" {
             return Err(reject(
                 SECRET_ON_THE_WIRE,
@@ -219,14 +295,14 @@ fn check_fields(dialect: Dialect, pairs: Vec<(String, Received)>) -> Result<Fiel
         }
         seen.push(k);
     }
-    for key in expected {
-        if !seen.contains(&key) {
+    for key in required {
+        if !seen.contains(key) {
             let other = if dialect == Dialect::Json {
                 "appid"
             } else {
                 "clientId"
             };
-            let hint = if key == id_key && seen.contains(&other) {
+            let hint = if *key == id_key && seen.contains(&other) {
                 format!(
                     " (`{other}` is the other dialect's key: the {dialect} dialect uses `{id_key}`)"
                 )
@@ -239,36 +315,32 @@ fn check_fields(dialect: Dialect, pairs: Vec<(String, Received)>) -> Result<Fiel
             ));
         }
     }
-    if let Some(extra) = seen.iter().find(|k| !expected.contains(k)) {
-        return Err(reject(
-            UNEXPECTED_PARAMETER,
-            format!(
-                "unexpected parameter {extra:?}: the token call takes exactly {}",
-                expected.join(", ")
-            ),
-        ));
+    Ok(seen)
+}
+
+fn get<'a>(pairs: &'a [(String, Received)], key: &str) -> Option<&'a Received> {
+    pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+}
+
+fn text(key: &str, v: Option<&Received>) -> Result<String, Reject> {
+    match v {
+        Some(Received::Text(s)) | Some(Received::Json(Value::String(s))) => Ok(s.clone()),
+        _ => Err(reject(
+            INVALID_PARAMETER,
+            format!("parameter {key:?} must be a string"),
+        )),
     }
-    let get = |key: &str| {
-        pairs
-            .iter()
-            .position(|(k, _)| k == key)
-            .map(|i| &pairs[i].1)
-    };
-    let text = |key: &str, v: Option<&Received>| -> Result<String, Reject> {
-        match v {
-            Some(Received::Text(s)) | Some(Received::Json(Value::String(s))) => Ok(s.clone()),
-            _ => Err(reject(
-                INVALID_PARAMETER,
-                format!("parameter {key:?} must be a string"),
-            )),
-        }
-    };
-    let client_id = text(id_key, get(id_key))?;
-    let code = text("code", get("code"))?;
-    let grant_type = text("grantType", get("grantType"))?;
-    let scope = text("scope", get("scope"))?;
-    let sign_text = text("sign", get("sign"))?;
-    if let Some(Received::Text(t)) = get("timestamp")
+}
+
+/// The client id, timestamp and signature every signed call carries, type-checked.
+fn signer_fields(
+    dialect: Dialect,
+    pairs: &[(String, Received)],
+) -> Result<(String, u64, Signature), Reject> {
+    let id_key = dialect.client_id_key();
+    let client_id = text(id_key, get(pairs, id_key))?;
+    let sign_text = text("sign", get(pairs, "sign"))?;
+    if let Some(Received::Text(t)) = get(pairs, "timestamp")
         && t.len() > 1
         && t.starts_with('0')
         && t.bytes().all(|b| b.is_ascii_digit())
@@ -280,7 +352,7 @@ fn check_fields(dialect: Dialect, pairs: Vec<(String, Received)>) -> Result<Fiel
             "timestamp has leading zeros: send the milliseconds as plain decimal digits (the signature is computed over them)",
         ));
     }
-    let timestamp = match get("timestamp") {
+    let timestamp = match get(pairs, "timestamp") {
         Some(Received::Json(Value::Number(n))) => n.as_u64(),
         Some(Received::Text(s)) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
             s.parse().ok()
@@ -299,12 +371,5 @@ fn check_fields(dialect: Dialect, pairs: Vec<(String, Received)>) -> Result<Fiel
     let sign: Signature = sign_text
         .parse()
         .map_err(|e| reject(INVALID_PARAMETER, format!("sign: {e}")))?;
-    Ok(Fields {
-        client_id,
-        code,
-        grant_type,
-        scope,
-        timestamp,
-        sign,
-    })
+    Ok((client_id, timestamp, sign))
 }

@@ -4,10 +4,10 @@ use axum::body::Body;
 use axum::extract::State as AxumState;
 use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
-use neux_proto::Scope;
+use neux_proto::{AppSecret, Params, Scope};
 use serde_json::Value;
 
-use crate::decode::{content_type, dialect_of, parse_token_request, read_body};
+use crate::decode::{content_type, dialect_of, parse_signed_call, parse_token_request, read_body};
 use crate::jwt::{self, Claims, TokenProblem};
 use crate::log::LogDetails;
 use crate::reply::{Reject, ok, reject};
@@ -31,15 +31,7 @@ async fn exchange(state: &State, headers: &HeaderMap, body: Body) -> Result<Valu
     let bytes = read_body(body).await?;
     let fields = parse_token_request(dialect, &bytes)?;
 
-    let secret = state.apps.get(&fields.client_id).ok_or_else(|| {
-        reject(
-            UNKNOWN_CLIENT,
-            format!(
-                "no app with client id {:?} in this sandbox: check the client id you configured (--client-id / NEUX_CLIENT_ID) against the sandbox's apps (--app)",
-                fields.client_id
-            ),
-        )
-    })?;
+    let secret = app_secret(state, &fields.client_id)?;
     if fields.grant_type != neux_proto::GRANT_TYPE {
         return Err(reject(
             INVALID_PARAMETER,
@@ -54,26 +46,7 @@ async fn exchange(state: &State, headers: &HeaderMap, body: Body) -> Result<Valu
         .parse()
         .map_err(|e| reject(INVALID_PARAMETER, format!("scope: {e}")))?;
 
-    let now = state.now_ms();
-    let window = state.settings.window.as_millis() as u64;
-    let skew = i128::from(fields.timestamp) - i128::from(now);
-    if skew.unsigned_abs() > u128::from(window) {
-        let hint = if fields.timestamp < 100_000_000_000 {
-            " (it looks like seconds: the timestamp is in milliseconds)"
-        } else {
-            " (is the client's clock synced?)"
-        };
-        return Err(reject(
-            TIMESTAMP_OUT_OF_WINDOW,
-            format!(
-                "timestamp {} is {} ms {} the server clock {now}, outside the ±{} s window{hint}",
-                fields.timestamp,
-                skew.unsigned_abs(),
-                if skew < 0 { "behind" } else { "ahead of" },
-                window / 1000,
-            ),
-        ));
-    }
+    let now = check_window(state, fields.timestamp)?;
 
     let expected = fields.signed_params(dialect, &fields.code).sign(secret);
     if !expected.verify(&fields.sign) {
@@ -151,6 +124,84 @@ async fn exchange(state: &State, headers: &HeaderMap, body: Body) -> Result<Valu
 fn with_details(mut res: Response, details: LogDetails) -> Response {
     res.extensions_mut().insert(details);
     res
+}
+
+/// The secret of the app `client_id` names, or the refusal that says it is unknown.
+fn app_secret<'a>(state: &'a State, client_id: &str) -> Result<&'a AppSecret, Reject> {
+    state.apps.get(client_id).ok_or_else(|| {
+        reject(
+            UNKNOWN_CLIENT,
+            format!(
+                "no app with client id {client_id:?} in this sandbox: check the client id you configured (--client-id / NEUX_CLIENT_ID) against the sandbox's apps (--app)"
+            ),
+        )
+    })
+}
+
+/// Refuses a timestamp outside the window around the sandbox clock; returns the clock's now.
+fn check_window(state: &State, timestamp: u64) -> Result<u64, Reject> {
+    let now = state.now_ms();
+    let window = state.settings.window.as_millis() as u64;
+    let skew = i128::from(timestamp) - i128::from(now);
+    if skew.unsigned_abs() > u128::from(window) {
+        let hint = if timestamp < 100_000_000_000 {
+            " (it looks like seconds: the timestamp is in milliseconds)"
+        } else {
+            " (is the client's clock synced?)"
+        };
+        return Err(reject(
+            TIMESTAMP_OUT_OF_WINDOW,
+            format!(
+                "timestamp {timestamp} is {} ms {} the server clock {now}, outside the ±{} s window{hint}",
+                skew.unsigned_abs(),
+                if skew < 0 { "behind" } else { "ahead of" },
+                window / 1000,
+            ),
+        ));
+    }
+    Ok(now)
+}
+
+/// `POST /neuopenapi/sandbox/...`: verifies any signed call as strictly as the token call
+/// (content type, window, app, signature, refused keys) and echoes what it verified, so a
+/// backend can test its own calls before the real API is available.
+pub(crate) async fn signed_call(
+    AxumState(state): AxumState<State>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let mut details = LogDetails::default();
+    let res = match verify_call(&state, &headers, body, &mut details).await {
+        Ok(params) => ok(serde_json::json!({"path": uri.path(), "params": params})),
+        Err(r) => r.into_response(),
+    };
+    with_details(res, details)
+}
+
+async fn verify_call(
+    state: &State,
+    headers: &HeaderMap,
+    body: Body,
+    details: &mut LogDetails,
+) -> Result<Params, Reject> {
+    let dialect = dialect_of(content_type(headers))?;
+    details.dialect = Some(dialect);
+    let bytes = read_body(body).await?;
+    let call = parse_signed_call(dialect, &bytes)?;
+    details.client_id = Some(call.client_id.chars().take(64).collect());
+    let secret = app_secret(state, &call.client_id)?;
+    check_window(state, call.timestamp)?;
+    if !call.params.sign(secret).verify(&call.sign) {
+        return Err(reject(
+            SIGNATURE_REJECTED,
+            format!(
+                "signature mismatch: expected the SHA-256 of {}",
+                call.params.canonical_string_masked()
+            ),
+        ));
+    }
+    Ok(call.params)
 }
 
 /// `GET /neuopenapi/oauth/mini/user/info?accessToken=...`.

@@ -184,6 +184,9 @@ impl SandboxBuilder {
     }
 }
 
+/// Where the sandbox verifies and echoes any signed call (`/neuopenapi/sandbox/` and below).
+const SIGNED_CALL_PATHS: &str = "/neuopenapi/sandbox/{*call}";
+
 fn router(state: State) -> Router {
     let platform = Router::new()
         .route(
@@ -193,6 +196,10 @@ fn router(state: State) -> Router {
         .route(
             USER_INFO_PATH,
             get(platform::user_info).fallback(reply::method_not_allowed),
+        )
+        .route(
+            SIGNED_CALL_PATHS,
+            post(platform::signed_call).fallback(reply::method_not_allowed),
         )
         .layer(axum::middleware::from_fn_with_state(state.clone(), observe));
     // The control API reads small JSON bodies: cap them well below the platform paths' 64 KiB.
@@ -290,6 +297,11 @@ impl Sandbox {
     /// The openId a user with `user_id` has in `client_id` (stable across runs).
     pub fn open_id_for(&self, client_id: &ClientId, user_id: &str) -> Option<OpenId> {
         OpenId::new(crate::state::derived_open_id(client_id.as_str(), user_id)).ok()
+    }
+
+    /// Disarms every fault rule (what `DELETE /sandbox/v1/faults` does).
+    pub fn clear_faults(&self) {
+        self.state.clear_faults();
     }
 
     /// Arms a fault, as `POST /sandbox/v1/faults` does. At most 1,000 rules are armed at once

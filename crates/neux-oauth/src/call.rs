@@ -1,0 +1,230 @@
+//! Any signed `/neuopenapi/*` call through the same client, with the login's guarantees.
+
+use std::time::Instant;
+
+use http::Method;
+use neux_proto::{ParamValue, Params, SignedCall};
+use serde::de::DeserializeOwned;
+use tracing::Instrument;
+
+use crate::answer::Kind;
+use crate::builder::Settings;
+use crate::client::Client;
+use crate::error::Error;
+use crate::pipeline::{Outgoing, Resend, record};
+
+/// A signed call to a platform path, for [`Client::call`]: the caller's parameters, to which
+/// the client adds the app id, the timestamp and the signature.
+///
+/// Sensitive values (keys in [`SENSITIVE_KEYS`](neux_proto::SENSITIVE_KEYS), or marked with
+/// [`Params::mark_sensitive`]) never appear in `Debug`, logs or errors.
+///
+/// ```
+/// use neux_oauth::{ApiCall, Params};
+/// let mut params = Params::new().with("openId", "o-1")?.with("amount", 100)?;
+/// params.mark_sensitive("openId");
+/// let call = ApiCall::new("/neuopenapi/pay/v1/refund", params);
+/// assert!(!format!("{call:?}").contains("o-1"));
+/// # Ok::<(), neux_oauth::ParamError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct ApiCall {
+    path: String,
+    params: Params,
+    idempotent: bool,
+}
+
+impl ApiCall {
+    /// A call to `path` (below the client's base URL, starting with `/`) with `params`.
+    pub fn new(path: impl Into<String>, params: Params) -> Self {
+        Self {
+            path: path.into(),
+            params,
+            idempotent: false,
+        }
+    }
+
+    /// Declares the call idempotent: sending it twice does no more than sending it once. It is
+    /// then retried like `user_info` (transport failures, HTTP 5xx), within the client's
+    /// [`RetryPolicy`](crate::RetryPolicy). By default a call is sent again only when nothing
+    /// was sent, as the exchange is.
+    pub fn idempotent(mut self) -> Self {
+        self.idempotent = true;
+        self
+    }
+
+    /// The path.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The caller's parameters.
+    pub fn params(&self) -> &Params {
+        &self.params
+    }
+}
+
+impl Client {
+    /// Sends a signed call and decodes the envelope's `response` as `T`.
+    ///
+    /// The app id (under the dialect's key), the timestamp and `sign` are added; the body is
+    /// encoded in the client's dialect. A non-200 status becomes the same typed [`Error`] as
+    /// for the login: 2000 is [`Error::SignatureRejected`] with the masked canonical string,
+    /// 2001 is [`Error::ClockSkew`] with the measured skew, 2002 [`Error::NotAuthorized`],
+    /// anything else [`Error::Api`] with the status unchanged. A map holding `sign`, `appid`,
+    /// `clientId` or `timestamp` is refused with [`Error::InvalidCall`] before anything is
+    /// sent (`secret` cannot be put in a [`Params`] at all).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use neux_oauth::{ApiCall, Client, Params};
+    ///
+    /// # let sandbox = neux_sandbox::Sandbox::builder().app("demo-app", "demo-secret").start().await?;
+    /// let client = Client::builder()
+    ///     .client_id("demo-app")
+    ///     .secret("demo-secret")
+    ///     .base_url(sandbox.base_url())
+    ///     .build()?;
+    /// let params = Params::new().with("openId", "o-1")?.with("amount", 100)?;
+    /// // The sandbox verifies any signed call under /neuopenapi/sandbox/ and echoes it.
+    /// let echo: serde_json::Value = client.call(ApiCall::new("/neuopenapi/sandbox/echo", params)).await?;
+    /// assert_eq!(echo["params"]["amount"], 100);
+    /// # Ok(()) }
+    /// ```
+    pub async fn call<T: DeserializeOwned>(&self, call: ApiCall) -> Result<T, Error> {
+        let span = tracing::info_span!(
+            "neux.call",
+            client_id = %self.inner.client_id,
+            dialect = %self.inner.dialect,
+            path = %call.path,
+            status = tracing::field::Empty,
+            attempts = tracing::field::Empty,
+            latency_ms = tracing::field::Empty,
+        );
+        let inner = &self.inner;
+        async move {
+            let started = Instant::now();
+            let result = inner.call(call).await;
+            record(&result, started);
+            result
+        }
+        .instrument(span)
+        .await
+    }
+}
+
+impl Settings {
+    async fn call<T: DeserializeOwned>(&self, call: ApiCall) -> Result<T, Error> {
+        check_path(&call.path)?;
+        let ApiCall {
+            path,
+            params,
+            idempotent,
+        } = call;
+        let secrets = sensitive_values(&params);
+        let signed = SignedCall::encode(
+            params,
+            &self.client_id,
+            self.clock.timestamp(),
+            self.dialect,
+            &self.secret,
+        )
+        .map_err(|e| Error::InvalidCall(e.to_string()))?;
+        let url = format!("{}{path}", self.base);
+        let out = Outgoing {
+            method: Method::POST,
+            url: &url,
+            body: Some((signed.content_type(), signed.body())),
+        };
+        let resend = if idempotent {
+            Resend::Idempotent
+        } else {
+            Resend::IfNothingSent
+        };
+        let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
+        let (result, attempts) = self
+            .send(
+                &out,
+                resend,
+                Kind::Signed,
+                &|| signed.params().canonical_string_masked(),
+                &secrets,
+            )
+            .await;
+        tracing::Span::current().record("attempts", attempts);
+        result
+    }
+}
+
+/// A path the base URL can take as it is: absolute, no query or fragment, no dot segments.
+fn check_path(path: &str) -> Result<(), Error> {
+    let bad = |why: &str| Err(Error::InvalidCall(format!("path {path:?}: {why}")));
+    if !path.starts_with('/') {
+        return bad("must start with `/`");
+    }
+    if path.contains(['?', '#']) {
+        return bad("must not carry a query or fragment: send parameters in the Params");
+    }
+    if path.split('/').any(|s| s == "." || s == "..") {
+        return bad("must not hold `.` or `..` segments");
+    }
+    if !path.bytes().all(|b| b.is_ascii_graphic() && b != b'\\') {
+        return bad("must be printable ASCII without spaces (percent-encode anything else)");
+    }
+    Ok(())
+}
+
+/// The text of every sensitive value, to mask wherever a server echoes it.
+fn sensitive_values(params: &Params) -> Vec<String> {
+    params
+        .iter()
+        .filter(|(k, _)| params.is_sensitive(k))
+        .filter_map(|(_, v)| match v {
+            ParamValue::Str(s) if !s.is_empty() => Some(s.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_that_would_leave_the_base_url_are_refused() {
+        for ok in ["/neuopenapi/pay/v1/order", "/x", "/a-b_c.d~e/%41"] {
+            assert!(check_path(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "neuopenapi/x",
+            "/x?y=1",
+            "/x#f",
+            "/a/../b",
+            "/./a",
+            "/a b",
+            "/é",
+            "/a\\b",
+        ] {
+            assert!(
+                matches!(check_path(bad), Err(Error::InvalidCall(_))),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn sensitive_values_are_the_marked_and_the_known_ones() {
+        let mut p = Params::new()
+            .with("code", "c0de")
+            .and_then(|p| p.with("cardNo", "4111"))
+            .and_then(|p| p.with("amount", 100))
+            .and_then(|p| p.with("note", "public"))
+            .unwrap_or_default();
+        p.mark_sensitive("cardNo");
+        let mut got = sensitive_values(&p);
+        got.sort();
+        assert_eq!(got, ["4111", "c0de"]);
+    }
+}
