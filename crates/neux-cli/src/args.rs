@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[command(
     name = "neux",
     version,
-    about = "Neuxnet mini app login: demo, sandbox, login, sign"
+    about = "Neuxnet mini app login: demo, sandbox, login, sign, call"
 )]
 pub(crate) struct Cli {
     #[command(subcommand)]
@@ -25,6 +25,9 @@ pub(crate) enum Command {
     Login(LoginArgs),
     /// Sign a JSON object of parameters read from stdin.
     Sign(SignArgs),
+    /// Send any signed call to a host and print its decoded `response`, to debug a call by
+    /// hand (the secret comes from the environment).
+    Call(CallArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -94,22 +97,16 @@ fn parse_app(s: &str) -> Result<(String, String), String> {
     }
 }
 
+/// Where and as whom to connect: shared by `login` and `call`.
 #[derive(Debug, Args)]
-pub(crate) struct LoginArgs {
+pub(crate) struct ConnectArgs {
     /// The platform's base URL.
     #[arg(long, env = "NEUX_BASE_URL")]
     pub base_url: String,
     /// The mini app's client id.
     #[arg(long, env = "NEUX_CLIENT_ID")]
     pub client_id: String,
-    /// The one-time code from wx.login(), or `-` to read it from stdin. Safer: set NEUX_CODE
-    /// or pipe it in, since arguments show up in `ps`.
-    #[arg(long, env = "NEUX_CODE", hide_env_values = true)]
-    pub code: String,
-    /// Scope to request, comma-separated.
-    #[arg(long, default_value = "user.info")]
-    pub scope: String,
-    /// Wire form of the token call.
+    /// Wire form: JSON with clientId, or form-urlencoded with appid.
     #[arg(long, value_enum, default_value = "json")]
     pub dialect: DialectArg,
     /// HTTP transport.
@@ -118,12 +115,47 @@ pub(crate) struct LoginArgs {
     /// The environment variable holding the app secret.
     #[arg(long, default_value = "NEUX_SECRET")]
     pub secret_env: String,
-    /// Print only the user's profile, as one JSON object.
-    #[arg(long)]
-    pub json: bool,
     /// Allow a plain-http base URL on a non-loopback host (codes travel unencrypted).
     #[arg(long)]
     pub allow_insecure_http: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LoginArgs {
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    /// The one-time code from wx.login(), or `-` to read it from stdin. Safer: set NEUX_CODE
+    /// or pipe it in, since arguments show up in `ps`.
+    #[arg(long, env = "NEUX_CODE", hide_env_values = true)]
+    pub code: String,
+    /// Scope to request, comma-separated.
+    #[arg(long, default_value = "user.info")]
+    pub scope: String,
+    /// Print only the user's profile, as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CallArgs {
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    /// The path below the base URL, e.g. /neuopenapi/sandbox/echo.
+    pub path: String,
+    /// A parameter: `key=text` sends text; `key:=json` sends a JSON integer, boolean, null
+    /// or list (repeatable). The client adds the app id, timestamp and sign.
+    #[arg(long = "param", short = 'p', value_name = "KEY=VALUE")]
+    pub params: Vec<String>,
+    /// A key whose value is a credential: masked in errors (repeatable; `code`,
+    /// `accessToken`, `refreshToken` and `password` always are).
+    #[arg(long = "sensitive", value_name = "KEY")]
+    pub sensitive: Vec<String>,
+    /// Retry it like an idempotent read (transport failures, HTTP 5xx).
+    #[arg(long)]
+    pub idempotent: bool,
+    /// Print the `response` as one line of JSON instead of pretty-printed.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

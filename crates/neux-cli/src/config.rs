@@ -2,9 +2,9 @@
 
 use std::sync::Arc;
 
-use neux_oauth::{Scope, Transport, TransportConfig};
+use neux_oauth::{Client, Scope, Transport, TransportConfig};
 
-use crate::args::TransportArg;
+use crate::args::{ConnectArgs, TransportArg};
 use crate::failure::Failure;
 
 /// Reads a secret from `var`, naming the variable (never the value) on failure.
@@ -52,4 +52,19 @@ pub(crate) fn make_transport(arg: TransportArg) -> Result<Arc<dyn Transport>, Fa
 pub(crate) fn parse_scope(s: &str) -> Result<Scope, Failure> {
     s.parse()
         .map_err(|e| Failure::new("usage", format!("--scope: {e}")))
+}
+
+/// A client for `--base-url`/`--client-id`, the secret from the environment, and the chosen
+/// dialect and transport.
+pub(crate) fn client(a: &ConnectArgs) -> Result<Client, Failure> {
+    let secret = secret_from_env(&a.secret_env)?;
+    Client::builder()
+        .base_url(a.base_url.as_str())
+        .client_id(a.client_id.as_str())
+        .secret(secret)
+        .dialect(a.dialect.into())
+        .shared_transport(make_transport(a.transport)?)
+        .allow_insecure_http(a.allow_insecure_http)
+        .build()
+        .map_err(|e| Failure::new("config", e.to_string()))
 }

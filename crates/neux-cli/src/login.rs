@@ -1,9 +1,9 @@
 //! `neux login`: a whole login against any host.
 
-use neux_oauth::{AuthCode, Client};
+use neux_oauth::AuthCode;
 
 use crate::args::LoginArgs;
-use crate::config::{make_transport, parse_scope, secret_from_env};
+use crate::config::{client, parse_scope};
 use crate::failure::Failure;
 use crate::terminal;
 
@@ -20,18 +20,9 @@ fn read_code(arg: &str, mut stdin: impl std::io::BufRead) -> Result<AuthCode, Fa
 }
 
 pub(crate) async fn run(a: &LoginArgs) -> Result<(), Failure> {
-    let secret = secret_from_env(&a.secret_env)?;
+    let client = client(&a.connect)?;
     let scope = parse_scope(&a.scope)?;
     let code = read_code(&a.code, std::io::stdin().lock())?;
-    let client = Client::builder()
-        .base_url(a.base_url.as_str())
-        .client_id(a.client_id.as_str())
-        .secret(secret)
-        .dialect(a.dialect.into())
-        .shared_transport(make_transport(a.transport)?)
-        .allow_insecure_http(a.allow_insecure_http)
-        .build()
-        .map_err(|e| Failure::new("config", e.to_string()))?;
     let (tokens, user) = client.login(&code, &scope).await?;
     if a.json {
         let json =

@@ -13,6 +13,7 @@
 //! environment only (arguments show up in `ps`) and never printed.
 
 mod args;
+mod call;
 mod config;
 mod demo;
 mod failure;
@@ -38,6 +39,7 @@ fn main() -> ExitCode {
                     Command::Demo(a) => demo::run(&a).await,
                     Command::Sandbox(a) => sandbox::run(&a).await,
                     Command::Login(a) => login::run(&a).await,
+                    Command::Call(a) => call::run(&a).await,
                     Command::Sign(_) => Ok(()),
                 }
             }),

@@ -534,3 +534,90 @@ fn surf_without_its_feature_says_how_to_get_it() {
     assert!(out.stderr.contains("--features surf"), "{}", out.stderr);
     assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
 }
+
+#[tokio::test]
+async fn call_sends_any_signed_call_in_both_dialects() {
+    let sb = SandboxProcess::start(&["--app", "cli-app:cli-secret"]);
+    let call = |dialect: &str, extra: &[&str]| {
+        run(
+            neux()
+                .args([
+                    "call",
+                    "/neuopenapi/sandbox/push/v1/send",
+                    "--dialect",
+                    dialect,
+                ])
+                .args(["-p", "openId=o-1", "-p", "ids:=[1,2]", "-p", "note=a&b=c d"])
+                .args(extra)
+                .env("NEUX_BASE_URL", &sb.base)
+                .env("NEUX_CLIENT_ID", "cli-app")
+                .env("NEUX_SECRET", "cli-secret"),
+            None,
+        )
+    };
+    let json = call("json", &[]);
+    assert_eq!(json.code, 0, "{}", json.stderr);
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(r#""sign": "[0-9a-f]{64}""#, r#""sign": "[SIGN]""#);
+    settings.add_filter(
+        r#""timestamp": "?[0-9]{13}"?"#,
+        r#""timestamp": [TIMESTAMP]"#,
+    );
+    settings.bind(|| insta::assert_snapshot!("call_json", json.stdout));
+    let form = call("form", &["--json"]);
+    assert_eq!(form.code, 0, "{}", form.stderr);
+    let echo: serde_json::Value = serde_json::from_str(form.stdout.trim()).unwrap();
+    assert_eq!(echo["params"]["appid"], "cli-app");
+    assert_eq!(
+        echo["params"]["ids"], "1,2",
+        "a form body carries the signed text"
+    );
+    assert_eq!(form.stdout.lines().count(), 1);
+
+    // A wrong secret: one line, the kind, the canonical string with the secret masked.
+    let wrong = run(
+        neux()
+            .args([
+                "call",
+                "/neuopenapi/sandbox/x",
+                "-p",
+                "card=4111",
+                "--sensitive",
+                "card",
+            ])
+            .env("NEUX_BASE_URL", &sb.base)
+            .env("NEUX_CLIENT_ID", "cli-app")
+            .env("NEUX_SECRET", "not-the-secret"),
+        None,
+    );
+    assert_eq!(wrong.code, 1);
+    assert!(
+        wrong.stderr.starts_with("error (signature_rejected): "),
+        "{}",
+        wrong.stderr
+    );
+    assert!(
+        wrong.stderr.contains("secret=[REDACTED]"),
+        "{}",
+        wrong.stderr
+    );
+    for leak in ["not-the-secret", "cli-secret", "4111"] {
+        assert!(!wrong.stderr.contains(leak), "{leak}: {}", wrong.stderr);
+    }
+    assert_eq!(wrong.stderr.lines().count(), 1);
+
+    // Keys the client adds are refused before anything is sent; so are malformed pairs.
+    for bad in [["-p", "sign=x"], ["-p", "appid=x"], ["-p", "novalue"]] {
+        let out = run(
+            neux()
+                .args(["call", "/neuopenapi/sandbox/x"])
+                .args(bad)
+                .env("NEUX_BASE_URL", &sb.base)
+                .env("NEUX_CLIENT_ID", "cli-app")
+                .env("NEUX_SECRET", "cli-secret"),
+            None,
+        );
+        assert_ne!(out.code, 0, "{bad:?}");
+        assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+    }
+}
