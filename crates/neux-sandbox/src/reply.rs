@@ -48,7 +48,7 @@ impl IntoResponse for Reject {
 pub(crate) async fn not_found() -> Response {
     let mut r = reject(
         NOT_FOUND,
-        "no such path: the platform serves POST /neuopenapi/oauth/mini/accessToken and GET /neuopenapi/oauth/mini/user/info",
+        "no such path: the sandbox serves POST /neuopenapi/oauth/mini/accessToken, GET /neuopenapi/oauth/mini/user/info, and any signed call POSTed under /neuopenapi/sandbox/",
     );
     r.http = StatusCode::NOT_FOUND;
     r.into_response()
