@@ -180,14 +180,19 @@ fn fmt(v: &Value) -> String {
     }
 }
 
+/// Ratios to three places: a 3 % target needs them.
+fn fmt3(v: &Value) -> String {
+    v.as_f64().map_or("-".into(), |x| format!("{x:.3}"))
+}
+
 fn write_markdown(summary: &Value) -> Result<(), String> {
     let mut table = format!(
-        "{BEGIN}\n\nMachine: {}. Mode: {}.\n\n| case | ours | baseline | unit | ratio |\n| --- | --- | --- | --- | --- |\n",
+        "{BEGIN}\n\nMachine: {}. Mode: {}.\n\n| case | ours | baseline | unit | ratio (median) | spread over rounds | target |\n| --- | --- | --- | --- | --- | --- | --- |\n",
         summary["machine"].as_str().unwrap_or(""),
         if summary["quick"] == true {
-            "`--quick`"
+            "`--quick`: coarse (5 rounds, small batches): it cannot tell 10 % from noise; run the full mode before quoting a ratio"
         } else {
-            "full"
+            "full (15 interleaved rounds)"
         }
     );
     for c in summary["cases"].as_array().into_iter().flatten() {
@@ -196,18 +201,30 @@ fn write_markdown(summary: &Value) -> Result<(), String> {
             unit.push_str(&format!(" ({n} crates)"));
         }
         if let Some(e) = c.get("errors").and_then(Value::as_u64) {
+            unit.push_str(&format!(", {e} errors"));
+            if let Some(p99) = c.get("p99_ms").and_then(Value::as_f64) {
+                unit.push_str(&format!(", p99 {p99:.1} ms"));
+            }
             unit.push_str(&format!(
-                ", {e} errors, peak RSS {} KiB",
+                ", peak RSS {} KiB",
                 c["peak_rss_kib"].as_u64().unwrap_or(0)
             ));
         }
+        let spread = match c.get("spread").and_then(Value::as_array).map(Vec::as_slice) {
+            Some([lo, hi]) => format!("{}-{}", fmt3(lo), fmt3(hi)),
+            _ => "-".into(),
+        };
+        let target = match (c["target"].as_str(), c["verdict"].as_str()) {
+            (Some(t), Some(v)) => format!("{t}: {v}"),
+            _ => "-".into(),
+        };
         table.push_str(&format!(
-            "| {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {spread} | {target} |\n",
             c["name"].as_str().unwrap_or(""),
             fmt(&c["ours"]),
             fmt(&c["baseline"]),
             unit,
-            fmt(&c["ratio"])
+            fmt3(&c["ratio"])
         ));
     }
     table.push_str(&format!("\n{END}"));

@@ -3,7 +3,13 @@
 //!
 //! - `login/loopback`: one whole login (token + user info) through the SDK, against the same two
 //!   requests written by hand with plain reqwest (and plain surf).
-//! - `login/concurrent`: 1,000 logins, 64 at a time, through one shared client.
+//! - `call/loopback`: one generic signed call (`Client::call`) against the same call by hand.
+//! - `login/concurrent`: 64 logins in flight through one shared client, against the same load
+//!   written by hand (reqwest, surf), interleaved batch by batch over the rounds.
+//! - `login/scaling`: 64, 256 and 1,024 in flight through one client: throughput, p99, errors.
+//!
+//! Every ratio comes with its spread over the rounds (min-max) and, where the project has one,
+//! its target and whether the whole spread clears it.
 //! - `sandbox/throughput`: token exchanges per second, against a bare axum handler answering a
 //!   fixed envelope.
 //!
@@ -17,10 +23,12 @@
 )]
 
 use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Instant;
 
-use neux_oauth::{AuthCode, Client, Dialect, Scope};
+use neux_oauth::{ApiCall, AuthCode, Client, Dialect, Params, Scope};
 use neux_proto::{AppSecret, ClientId, Timestamp, TokenRequest};
 use neux_sandbox::Sandbox;
 use serde_json::{Value, json};
@@ -32,7 +40,10 @@ const SECRET: &str = "bench-secret";
 struct Sizes {
     rounds: usize,
     per_round: usize,
-    concurrent_total: usize,
+    /// Logins per side per round of the 64-wide comparison.
+    batch: usize,
+    /// Logins per width of the scaling case.
+    scaling_total: usize,
     throughput_total: usize,
 }
 
@@ -41,16 +52,18 @@ fn sizes() -> Sizes {
         std::env::args().any(|a| a == "--quick") || std::env::var_os("NEUX_BENCH_QUICK").is_some();
     if quick {
         Sizes {
-            rounds: 7,
+            rounds: 5,
             per_round: 40,
-            concurrent_total: 1000,
+            batch: 256,
+            scaling_total: 2000,
             throughput_total: 4000,
         }
     } else {
         Sizes {
             rounds: 15,
             per_round: 100,
-            concurrent_total: 1000,
+            batch: 512,
+            scaling_total: 10_000,
             throughput_total: 20000,
         }
     }
@@ -85,6 +98,94 @@ fn handwritten_body(code: &str) -> Value {
     let canonical: String = map.iter().map(|(k, v)| format!("{k}={v}")).collect();
     let sign = hex::encode(Sha256::digest(canonical.as_bytes()));
     json!({"clientId": APP, "code": code, "grantType": "authorization_code", "scope": "user.info", "timestamp": ts, "sign": sign})
+}
+
+const CALL_PATH: &str = "/neuopenapi/sandbox/bench/order";
+
+fn call_params() -> Params {
+    Params::new()
+        .with("outTradeNo", "order-0001")
+        .and_then(|p| p.with("amount", 100))
+        .and_then(|p| p.with("openId", "o-1"))
+        .unwrap()
+}
+
+/// The generic call as a user writes it by hand with reqwest: sorted map, `format!`, SHA-256,
+/// a JSON body, the envelope's status checked.
+async fn handwritten_call(http: &reqwest::Client, base: &str) -> Value {
+    let ts = now_ms();
+    let mut map = BTreeMap::new();
+    map.insert("amount", "100".to_owned());
+    map.insert("clientId", APP.to_owned());
+    map.insert("openId", "o-1".to_owned());
+    map.insert("outTradeNo", "order-0001".to_owned());
+    map.insert("secret", SECRET.to_owned());
+    map.insert("timestamp", ts.to_string());
+    let canonical: String = map.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let sign = hex::encode(Sha256::digest(canonical.as_bytes()));
+    let body = json!({"amount": 100, "clientId": APP, "openId": "o-1", "outTradeNo": "order-0001", "timestamp": ts, "sign": sign});
+    let answer: Value = http
+        .post(format!("{base}{CALL_PATH}"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["responseHeader"]["status"], 200, "{answer}");
+    answer["response"].clone()
+}
+
+/// One login (or its hand-written equivalent); `true` when it succeeded.
+type Login = Arc<dyn Fn(AuthCode) -> Pin<Box<dyn Future<Output = bool> + Send>> + Send + Sync>;
+
+struct LoadRun {
+    rate: f64,
+    errors: usize,
+    p99_ms: f64,
+}
+
+/// Runs every code through `login`, `width` at a time: throughput, errors and p99 latency.
+async fn load(login: &Login, codes: Vec<AuthCode>, width: usize) -> LoadRun {
+    let total = codes.len();
+    let queue = Arc::new(std::sync::Mutex::new(codes));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..width {
+        let (f, q) = (login.clone(), queue.clone());
+        tasks.push(tokio::spawn(async move {
+            let (mut errors, mut latencies) = (0usize, Vec::new());
+            loop {
+                let Some(code) = q.lock().unwrap().pop() else {
+                    break;
+                };
+                let t = Instant::now();
+                if !f(code).await {
+                    errors += 1;
+                }
+                latencies.push(t.elapsed().as_secs_f64() * 1e3);
+            }
+            (errors, latencies)
+        }));
+    }
+    let (mut errors, mut latencies) = (0, Vec::with_capacity(total));
+    for t in tasks {
+        let (e, l) = t.await.unwrap();
+        errors += e;
+        latencies.extend(l);
+    }
+    let rate = total as f64 / started.elapsed().as_secs_f64();
+    latencies.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let p99_ms = latencies
+        .get((latencies.len() * 99 / 100).min(latencies.len().saturating_sub(1)))
+        .copied()
+        .unwrap_or(0.0);
+    LoadRun {
+        rate,
+        errors,
+        p99_ms,
+    }
 }
 
 /// The two calls with plain reqwest.
@@ -161,14 +262,57 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
+/// One side-by-side figure: the medians of each side and every round's ratio.
+struct Pair {
+    ours: f64,
+    baseline: f64,
+    /// ours / baseline, one per round.
+    ratios: Vec<f64>,
+}
+
+/// A case of the summary, with the median ratio, its spread over the rounds (min-max), and
+/// whether the spread clears `target` (`at_most`: lower is better).
+fn case(name: &str, unit: &str, p: &Pair, target: Option<(f64, bool)>) -> Value {
+    let ratio = median(p.ratios.clone());
+    let (lo, hi) = p
+        .ratios
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(lo, hi), r| (lo.min(*r), hi.max(*r)));
+    let verdict = target.map(|(t, at_most)| {
+        let (worst, best) = if at_most { (hi, lo) } else { (lo, hi) };
+        let meets = |r: f64| if at_most { r <= t } else { r >= t };
+        if meets(worst) {
+            "met"
+        } else if !meets(best) {
+            "missed"
+        } else if meets(ratio) {
+            "median met, spread crosses target"
+        } else {
+            "median missed, spread crosses target"
+        }
+    });
+    println!(
+        "{name}: ours {:.1}, baseline {:.1} {unit}; ratio {ratio:.3} (rounds {lo:.3}-{hi:.3}){}",
+        p.ours,
+        p.baseline,
+        verdict.map(|v| format!("; target {v}")).unwrap_or_default()
+    );
+    json!({
+        "name": name, "ours": p.ours, "baseline": p.baseline, "unit": unit, "ratio": ratio,
+        "spread": [lo, hi], "rounds": p.ratios.len(),
+        "target": target.map(|(t, at_most)| format!("{} {t}", if at_most { "<=" } else { ">=" })),
+        "verdict": verdict,
+    })
+}
+
 /// Times `per_round` sequential logins of each side, alternating sides every round; returns the
-/// median per-login time in microseconds for (ours, baseline).
+/// median per-login time in microseconds of each side and the per-round ratios.
 async fn interleaved<FO, FB, O, B>(
     sb: &Sandbox,
     s: &Sizes,
     mut ours: FO,
     mut baseline: FB,
-) -> (f64, f64)
+) -> Pair
 where
     FO: FnMut(AuthCode) -> O,
     FB: FnMut(AuthCode) -> B,
@@ -195,7 +339,12 @@ where
             o.push(time_side(&mut ours, codes_o).await);
         }
     }
-    (median(o), median(b))
+    let ratios = o.iter().zip(&b).map(|(o, b)| o / b).collect();
+    Pair {
+        ours: median(o),
+        baseline: median(b),
+        ratios,
+    }
 }
 
 /// Mean microseconds per login over `codes`, run one after another.
@@ -219,7 +368,7 @@ async fn vs_surf(
     client: &Client,
     http: &surf::Client,
     base: &str,
-) -> (f64, f64) {
+) -> Pair {
     interleaved(
         sb,
         s,
@@ -312,7 +461,7 @@ async fn main() {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let (o, b) = interleaved(
+    let pair = interleaved(
         &sb,
         &s,
         |code| {
@@ -329,15 +478,48 @@ async fn main() {
         },
     )
     .await;
-    cases.push(json!({"name": "login/loopback reqwest vs hand-written", "ours": o, "baseline": b, "unit": "µs/login", "ratio": o / b}));
-    println!("login/loopback reqwest: ours {o:.1} µs, hand-written {b:.1} µs");
+    cases.push(case(
+        "login/loopback reqwest vs hand-written",
+        "µs/login",
+        &pair,
+        Some((1.03, true)),
+    ));
+
+    // call/loopback: one generic signed call, against the same call written by hand.
+    let pair = interleaved(
+        &sb,
+        &s,
+        |_| {
+            let c = client.clone();
+            async move {
+                let echo: Value = c
+                    .call(ApiCall::new(CALL_PATH, call_params()))
+                    .await
+                    .unwrap();
+                assert_eq!(echo["params"]["amount"], 100);
+            }
+        },
+        |_| {
+            let (h, base) = (http.clone(), base.clone());
+            async move {
+                handwritten_call(&h, &base).await;
+            }
+        },
+    )
+    .await;
+    cases.push(case(
+        "call/loopback reqwest vs hand-written",
+        "µs/call",
+        &pair,
+        Some((1.05, true)),
+    ));
 
     // login/loopback, surf (ours: one connection per exchange, see neux-transport's docs).
     let surf_client = Client::builder()
         .client_id(APP)
         .secret(SECRET)
         .base_url(&base)
-        .transport(neux_transport::SurfTransport::new(Default::default()).unwrap())
+        .transport(neux_oauth::SurfTransport::new(Default::default()).unwrap())
         .build()
         .unwrap();
     let plain_surf = surf::Client::new();
@@ -348,41 +530,104 @@ async fn main() {
         .set_tcp_no_delay(true)
         .try_into()
         .unwrap();
-    let (o, b) = vs_surf(&sb, &s, &surf_client, &plain_surf, &base).await;
-    cases.push(json!({"name": "login/loopback surf vs hand-written-surf-defaults", "ours": o, "baseline": b, "unit": "µs/login", "ratio": o / b}));
-    println!("login/loopback surf: ours {o:.1} µs, hand-written (surf defaults) {b:.1} µs");
-    let (o2, b2) = vs_surf(&sb, &s, &surf_client, &no_pool_surf, &base).await;
-    cases.push(json!({"name": "login/loopback surf vs hand-written", "ours": o2, "baseline": b2, "unit": "µs/login", "ratio": o2 / b2}));
-    println!("login/loopback surf: ours {o2:.1} µs, hand-written (same config) {b2:.1} µs");
+    let pair = vs_surf(&sb, &s, &surf_client, &plain_surf, &base).await;
+    cases.push(case(
+        "login/loopback surf vs hand-written-surf-defaults",
+        "µs/login",
+        &pair,
+        None,
+    ));
+    let pair = vs_surf(&sb, &s, &surf_client, &no_pool_surf, &base).await;
+    cases.push(case(
+        "login/loopback surf vs hand-written",
+        "µs/login",
+        &pair,
+        Some((1.03, true)),
+    ));
 
-    // login/concurrent: 1,000 logins, 64 at a time, one client.
-    let codes = mint_many(&sb, s.concurrent_total);
-    let queue = Arc::new(std::sync::Mutex::new(codes));
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..64 {
-        let (c, q) = (client.clone(), queue.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut errors = 0usize;
-            loop {
-                let Some(code) = q.lock().unwrap().pop() else {
-                    break;
-                };
-                if c.login(&code, &Scope::default()).await.is_err() {
-                    errors += 1;
+    // login/concurrent: 64 in flight through one client, against the same load written by hand,
+    // interleaved batch by batch. Ratios are throughputs: higher is better.
+    let ours: Login = {
+        let c = client.clone();
+        Arc::new(move |code| {
+            let c = c.clone();
+            Box::pin(async move { c.login(&code, &Scope::default()).await.is_ok() })
+        })
+    };
+    let by_hand_reqwest: Login = {
+        let (h, base) = (http.clone(), base.clone());
+        Arc::new(move |code| {
+            let (h, base) = (h.clone(), base.clone());
+            Box::pin(async move {
+                handwritten_reqwest(&h, &base, code.expose_secret()).await;
+                true
+            })
+        })
+    };
+    let ours_surf: Login = {
+        let c = surf_client.clone();
+        Arc::new(move |code| {
+            let c = c.clone();
+            Box::pin(async move { c.login(&code, &Scope::default()).await.is_ok() })
+        })
+    };
+    let by_hand_surf: Login = {
+        let (h, base) = (no_pool_surf.clone(), base.clone());
+        Arc::new(move |code| {
+            let (h, base) = (h.clone(), base.clone());
+            Box::pin(async move {
+                handwritten_surf(&h, &base, code.expose_secret()).await;
+                true
+            })
+        })
+    };
+    for (name, ours, baseline) in [
+        ("login/concurrent 64-wide reqwest vs hand-written", &ours, &by_hand_reqwest),
+        ("login/concurrent 64-wide surf vs hand-written", &ours_surf, &by_hand_surf),
+    ] {
+        let (mut o, mut b, mut errors) = (Vec::new(), Vec::new(), 0);
+        for round in 0..s.rounds {
+            let (codes_o, codes_b) = (mint_many(&sb, s.batch), mint_many(&sb, s.batch));
+            let order: [(&Login, Vec<AuthCode>, bool); 2] = if round % 2 == 0 {
+                [(ours, codes_o, true), (baseline, codes_b, false)]
+            } else {
+                [(baseline, codes_b, false), (ours, codes_o, true)]
+            };
+            for (f, codes, is_ours) in order {
+                let run = load(f, codes, 64).await;
+                if is_ours {
+                    errors += run.errors;
+                    o.push(run.rate);
+                } else {
+                    b.push(run.rate);
                 }
             }
-            errors
+        }
+        let ratios = o.iter().zip(&b).map(|(o, b)| o / b).collect();
+        let pair = Pair {
+            ours: median(o),
+            baseline: median(b),
+            ratios,
+        };
+        let mut c = case(name, "logins/s", &pair, Some((0.97, false)));
+        c["errors"] = errors.into();
+        c["peak_rss_kib"] = peak_rss_kib().unwrap_or(0).into();
+        cases.push(c);
+    }
+
+    // Scaling: how cost grows with load, one client, 64 / 256 / 1,024 in flight.
+    for width in [64, 256, 1024] {
+        let run = load(&ours, mint_many(&sb, s.scaling_total), width).await;
+        println!(
+            "login/scaling {width} in flight: {:.0} logins/s, p99 {:.1} ms, {} errors",
+            run.rate, run.p99_ms, run.errors
+        );
+        cases.push(json!({
+            "name": format!("login/scaling {width} in flight"), "ours": run.rate, "baseline": null,
+            "unit": "logins/s", "ratio": null, "errors": run.errors, "p99_ms": run.p99_ms,
+            "peak_rss_kib": peak_rss_kib().unwrap_or(0),
         }));
     }
-    let mut errors = 0;
-    for t in tasks {
-        errors += t.await.unwrap();
-    }
-    let rate = s.concurrent_total as f64 / started.elapsed().as_secs_f64();
-    let rss = peak_rss_kib().unwrap_or(0);
-    println!("login/concurrent: {rate:.0} logins/s, {errors} errors, peak RSS {rss} KiB");
-    cases.push(json!({"name": "login/concurrent 64-wide", "ours": rate, "baseline": null, "unit": "logins/s", "ratio": null, "errors": errors, "peak_rss_kib": rss}));
 
     // sandbox/throughput vs a bare axum handler.
     let id = ClientId::new(APP).unwrap();
