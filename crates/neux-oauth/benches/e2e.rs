@@ -26,7 +26,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use neux_oauth::{ApiCall, AuthCode, Client, Dialect, Params, Scope};
 use neux_proto::{AppSecret, ClientId, Timestamp, TokenRequest};
@@ -307,12 +307,7 @@ fn case(name: &str, unit: &str, p: &Pair, target: Option<(f64, bool)>) -> Value 
 
 /// Times `per_round` sequential logins of each side, alternating sides every round; returns the
 /// median per-login time in microseconds of each side and the per-round ratios.
-async fn interleaved<FO, FB, O, B>(
-    sb: &Sandbox,
-    s: &Sizes,
-    mut ours: FO,
-    mut baseline: FB,
-) -> Pair
+async fn interleaved<FO, FB, O, B>(sb: &Sandbox, s: &Sizes, mut ours: FO, mut baseline: FB) -> Pair
 where
     FO: FnMut(AuthCode) -> O,
     FB: FnMut(AuthCode) -> B,
@@ -456,9 +451,14 @@ async fn main() {
         .base_url(&base)
         .build()
         .unwrap();
+    // Configured as ReqwestTransport is by default: no proxy for loopback, no redirects, a 10 s
+    // exchange timeout and a 5 s connect timeout (a timer per request, which a production
+    // client by hand pays too).
     let http = reqwest::Client::builder()
         .no_proxy()
         .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(10))
+        .connect_timeout(Duration::from_secs(5))
         .build()
         .unwrap();
     let pair = interleaved(
@@ -524,10 +524,12 @@ async fn main() {
         .unwrap();
     let plain_surf = surf::Client::new();
     // Configured like SurfTransport: no keep-alive (see neux-transport's docs), TCP_NODELAY on
-    // (surf's default leaves Nagle's algorithm on: ~40 ms stalls per request on loopback).
+    // (surf's default leaves Nagle's algorithm on: ~40 ms stalls per request on loopback), a
+    // 10 s deadline on the exchange.
     let no_pool_surf: surf::Client = surf::Config::new()
         .set_http_keep_alive(false)
         .set_tcp_no_delay(true)
+        .set_timeout(Some(Duration::from_secs(10)))
         .try_into()
         .unwrap();
     let pair = vs_surf(&sb, &s, &surf_client, &plain_surf, &base).await;
@@ -582,8 +584,16 @@ async fn main() {
         })
     };
     for (name, ours, baseline) in [
-        ("login/concurrent 64-wide reqwest vs hand-written", &ours, &by_hand_reqwest),
-        ("login/concurrent 64-wide surf vs hand-written", &ours_surf, &by_hand_surf),
+        (
+            "login/concurrent 64-wide reqwest vs hand-written",
+            &ours,
+            &by_hand_reqwest,
+        ),
+        (
+            "login/concurrent 64-wide surf vs hand-written",
+            &ours_surf,
+            &by_hand_surf,
+        ),
     ] {
         let (mut o, mut b, mut errors) = (Vec::new(), Vec::new(), 0);
         for round in 0..s.rounds {

@@ -1,6 +1,6 @@
 //! What an exchange yields: the access token and what is known about it.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use neux_proto::{AccessToken, Clock, OpenId, Scope, TokenResponse};
@@ -18,7 +18,8 @@ pub struct TokenSet {
     scope: Scope,
     obtained_at: SystemTime,
     expires_at: SystemTime,
-    open_id: Option<OpenId>,
+    /// Read from the token's payload on first use: most logins never ask.
+    open_id: OnceLock<Option<OpenId>>,
     clock: Arc<dyn Clock>,
 }
 
@@ -45,7 +46,14 @@ impl TokenSet {
     }
     /// The openId read (unverified) from the token's payload, when it carries one.
     pub fn open_id(&self) -> Option<&OpenId> {
-        self.open_id.as_ref()
+        self.open_id
+            .get_or_init(|| {
+                self.access_token
+                    .claims_unverified()
+                    .ok()
+                    .and_then(|c| c.open_id)
+            })
+            .as_ref()
     }
     /// Whether the token has expired by the clock of the client that obtained it.
     pub fn is_expired(&self) -> bool {
@@ -64,11 +72,6 @@ impl TokenSet {
     /// [`MAX_TOKEN_LIFETIME`], and the openId is read (unverified) from the token's payload.
     pub(crate) fn received(token: TokenResponse, scope: &Scope, clock: Arc<dyn Clock>) -> Self {
         let now = clock.now();
-        let open_id = token
-            .access_token
-            .claims_unverified()
-            .ok()
-            .and_then(|c| c.open_id);
         let lifetime = Duration::from_secs(token.expires_in).min(MAX_TOKEN_LIFETIME);
         Self {
             // A clock so far ahead that even the clamped lifetime overflows it: expired.
@@ -76,7 +79,7 @@ impl TokenSet {
             obtained_at: now,
             token_type: token.token_type,
             scope: scope.clone(),
-            open_id,
+            open_id: OnceLock::new(),
             access_token: token.access_token,
             clock,
         }

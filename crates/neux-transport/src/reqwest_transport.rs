@@ -115,14 +115,15 @@ impl ReqwestTransport {
 #[async_trait]
 impl Transport for ReqwestTransport {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        // The URI is kept (a cheap clone) to name the origin and scrub the query in errors; the
+        // strings are made only when an error needs them.
         let uri = request.uri().clone();
-        let origin = origin(&uri);
-        let query = uri.query().map(str::to_owned);
-        let map = |e: reqwest::Error| map_error(e, &origin, query.as_deref(), &self.config);
+        let query = uri.query();
+        let map = |e: reqwest::Error| map_error(e, &origin(&uri), query, &self.config);
 
         let mut request =
             reqwest::Request::try_from(request).map_err(|e| TransportError::InvalidRequest {
-                reason: Cause::scrubbed(&e.without_url(), query.as_deref()).to_string(),
+                reason: Cause::scrubbed(&e.without_url(), query).to_string(),
             })?;
         // Applies to a shared client too, whose own timeout may be longer or absent.
         *request.timeout_mut() = Some(self.config.timeout_value());
@@ -131,17 +132,17 @@ impl Transport for ReqwestTransport {
         let mut response = self.client.execute(request).await.map_err(map)?;
         if response.url() != &sent_url {
             return Err(TransportError::Interrupted {
-                origin,
+                origin: origin(&uri),
                 cause: Cause::from_text(
                     "the HTTP client followed a redirect; build it with redirects disabled".into(),
-                    query.as_deref(),
+                    query,
                 ),
             });
         }
 
         let limit = self.config.max_body_bytes_value();
         let too_large = || TransportError::BodyTooLarge {
-            origin: origin.clone(),
+            origin: origin(&uri),
             limit,
         };
         if response.content_length().is_some_and(|n| n > limit as u64) {
