@@ -213,7 +213,7 @@ impl Params {
     }
 
     /// The parameters in signing order.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &ParamValue)> {
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &ParamValue)> + Clone {
         self.entries.iter().map(|(k, v)| (k.as_str(), v))
     }
 }

@@ -8,7 +8,7 @@ use zeroize::Zeroize;
 use crate::params::Params;
 use crate::scope::Scope;
 use crate::secret::{AccessToken, AppSecret, AuthCode, ClientId};
-use crate::sign::{SECRET_MASK, Signature, decimal, sign_sorted};
+use crate::sign::{SECRET_MASK, Signature, decimal, sign_pairs};
 use crate::time::Timestamp;
 
 /// Path of the code-for-token call (`POST`).
@@ -158,24 +158,15 @@ impl TokenRequest {
         let mut digits = [0u8; 20];
         let timestamp = decimal(self.timestamp.as_millis(), &mut digits);
         // Both dialects' keys are already in signing order: appid|clientId < code < grantType
-        // < scope < (secret, at index 4) < timestamp.
-        sign_sorted(
-            &[
-                (
-                    match dialect {
-                        Dialect::Json => "clientId=",
-                        Dialect::Form => "appid=",
-                    },
-                    self.client_id.as_str().as_bytes(),
-                ),
-                ("code=", self.code.expose_secret().as_bytes()),
-                ("grantType=authorization_code", b""),
-                ("scope=", self.scope.as_str().as_bytes()),
-                ("timestamp=", timestamp),
-            ],
-            4,
-            secret,
-        )
+        // < scope < timestamp. The same signer as any Params map, over fields that need no map.
+        let pairs: [(&str, &[u8]); 5] = [
+            (dialect.client_id_key(), self.client_id.as_str().as_bytes()),
+            ("code", self.code.expose_secret().as_bytes()),
+            ("grantType", GRANT_TYPE.as_bytes()),
+            ("scope", self.scope.as_str().as_bytes()),
+            ("timestamp", timestamp),
+        ];
+        sign_pairs(pairs.into_iter(), secret)
     }
 
     /// The canonical string with both the secret and the code masked: safe to put in an error

@@ -105,8 +105,14 @@ impl std::str::FromStr for Signature {
 }
 
 /// Where the canonical bytes go: into the hasher (signing) or into a buffer (debugging).
-trait Sink {
+pub(crate) trait Sink {
     fn put(&mut self, bytes: &[u8]);
+
+    /// One byte (`=`, `,`): no copy call for it.
+    #[inline]
+    fn put_byte(&mut self, byte: u8) {
+        self.put(&[byte]);
+    }
 }
 
 /// Feeds SHA-256 through a stack buffer. The canonical string is many tiny pieces (`key=`,
@@ -144,13 +150,32 @@ impl Staged {
 
 impl Sink for Staged {
     #[inline]
+    fn put_byte(&mut self, byte: u8) {
+        if self.len < STAGE {
+            self.buf[self.len] = byte;
+            self.len += 1;
+        } else {
+            self.put(&[byte]);
+        }
+    }
+
+    #[inline]
     fn put(&mut self, bytes: &[u8]) {
         let end = self.len + bytes.len();
         if end <= STAGE {
             self.buf[self.len..end].copy_from_slice(bytes);
             self.len = end;
-            return;
+        } else {
+            self.spill(bytes);
         }
+    }
+}
+
+impl Staged {
+    /// The stage is full: hash it and go on (rare: long canonical strings only).
+    #[cold]
+    #[inline(never)]
+    fn spill(&mut self, bytes: &[u8]) {
         let hasher = self.hasher.get_or_insert_with(Sha256::new);
         hasher.update(&self.buf[..self.len]);
         self.len = 0;
@@ -206,12 +231,88 @@ fn put_value(sink: &mut impl Sink, value: &ParamValue) {
         ParamValue::List(items) => {
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    sink.put(b",");
+                    sink.put_byte(b',');
                 }
                 put_item(sink, item);
             }
         }
     }
+}
+
+/// A value the signer can render: a map's [`ParamValue`], or bytes already in their text form
+/// (the token request's fixed fields).
+pub(crate) trait Piece: Copy {
+    /// Writes the value's text form.
+    fn put(self, sink: &mut impl Sink);
+    /// An upper bound of the text form's length (integers counted at 20 digits).
+    fn max_len(self) -> usize;
+}
+
+impl Piece for &ParamValue {
+    #[inline]
+    fn put(self, sink: &mut impl Sink) {
+        put_value(sink, self);
+    }
+    fn max_len(self) -> usize {
+        match self {
+            ParamValue::Str(s) => s.len(),
+            ParamValue::Int(_) | ParamValue::UInt(_) => 20,
+            ParamValue::Bool(_) => 5,
+            ParamValue::Null => 0,
+            ParamValue::List(items) => items
+                .iter()
+                .map(|i| match i {
+                    ListItem::Str(s) => s.len() + 1,
+                    ListItem::Int(_) | ListItem::UInt(_) => 21,
+                })
+                .sum(),
+        }
+    }
+}
+
+impl Piece for &[u8] {
+    #[inline]
+    fn put(self, sink: &mut impl Sink) {
+        sink.put(self);
+    }
+    #[inline]
+    fn max_len(self) -> usize {
+        self.len()
+    }
+}
+
+/// The one signer: the canonical string of already-sorted `pairs`, `secret` in its sorted place,
+/// hashed. A string that fits the stack stage is hashed in one call; a longer one streams (staging
+/// would copy every byte twice).
+pub(crate) fn sign_pairs<'a, V: Piece>(
+    pairs: impl Iterator<Item = (&'a str, V)> + Clone,
+    secret: &AppSecret,
+) -> Signature {
+    let secret = secret.expose_secret().as_bytes();
+    // A secret longer than the stage itself (allowed: it is only hashed) always streams.
+    let room = STAGE.checked_sub(secret.len());
+    if room.is_some_and(|room| fits(pairs.clone(), room)) {
+        let mut sink = Staged::new();
+        write_pairs(pairs, secret, &mut sink, |s, v| v.put(s));
+        sink.finish()
+    } else {
+        let mut hasher = Sha256::new();
+        write_pairs(pairs, secret, &mut hasher, |s, v| v.put(s));
+        Signature(hasher.finalize().into())
+    }
+}
+
+/// Whether the canonical string (without the secret's value) is at most `limit` bytes, by an
+/// upper bound, stopping as soon as it is passed.
+fn fits<'a, V: Piece>(pairs: impl Iterator<Item = (&'a str, V)>, limit: usize) -> bool {
+    let mut total = "secret=".len();
+    for (key, value) in pairs {
+        total += key.len() + 1 + value.max_len();
+        if total > limit {
+            return false;
+        }
+    }
+    true
 }
 
 /// Streams the canonical string of already-sorted `pairs` into `sink`, with `secret` in its
@@ -232,7 +333,7 @@ fn write_pairs<'a, V, S: Sink>(
             secret_written = true;
         }
         sink.put(key.as_bytes());
-        sink.put(b"=");
+        sink.put_byte(b'=');
         put(sink, value);
     }
     if !secret_written {
@@ -242,36 +343,6 @@ fn write_pairs<'a, V, S: Sink>(
 
 fn write_canonical(params: &Params, secret: &[u8], sink: &mut impl Sink) {
     write_pairs(params.iter(), secret, sink, put_value);
-}
-
-/// Signs pairs (`"key="`, value) that the caller guarantees are in signing order, with distinct
-/// keys, none of them unsigned, and `secret` sorting right before `pairs[secret_at]` (the fixed field sets of
-/// the platform's own calls): no map, no key comparisons.
-pub(crate) fn sign_sorted(
-    pairs: &[(&str, &[u8])],
-    secret_at: usize,
-    secret: &AppSecret,
-) -> Signature {
-    debug_assert!(pairs.iter().all(|(k, _)| k.contains('=')));
-    debug_assert!(pairs.windows(2).all(|w| cmp_keys(w[0].0, w[1].0).is_lt()));
-    debug_assert!(
-        pairs
-            .iter()
-            .enumerate()
-            .all(|(i, (k, _))| cmp_keys(k, SECRET_KEY).is_lt() == (i < secret_at))
-    );
-    let mut sink = Staged::new();
-    for (i, (key_eq, value)) in pairs.iter().enumerate() {
-        if i == secret_at {
-            put_secret(&mut sink, secret.expose_secret().as_bytes());
-        }
-        sink.put(key_eq.as_bytes());
-        sink.put(value);
-    }
-    if secret_at >= pairs.len() {
-        put_secret(&mut sink, secret.expose_secret().as_bytes());
-    }
-    sink.finish()
 }
 
 /// Formats `n` in decimal into `buf`, returning the digits (two at a time: half the divisions).
@@ -318,46 +389,7 @@ impl Params {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn sign(&self, secret: &AppSecret) -> Signature {
-        let secret = secret.expose_secret().as_bytes();
-        // A secret longer than the stage itself (allowed: it is only hashed) always streams.
-        let room = STAGE.checked_sub(secret.len());
-        if room.is_some_and(|room| self.canonical_fits(room)) {
-            let mut sink = Staged::new();
-            write_canonical(self, secret, &mut sink);
-            sink.finish()
-        } else {
-            // Long strings: staging would copy every byte twice; stream into the hasher.
-            let mut hasher = Sha256::new();
-            write_canonical(self, secret, &mut hasher);
-            Signature(hasher.finalize().into())
-        }
-    }
-
-    /// Whether the canonical string (without the secret) is at most `limit` bytes: an upper
-    /// bound (integers counted at 20 digits), stopping as soon as it is passed.
-    fn canonical_fits(&self, limit: usize) -> bool {
-        let mut total = "secret=".len();
-        for (key, value) in self.iter() {
-            total += key.len()
-                + 1
-                + match value {
-                    ParamValue::Str(s) => s.len(),
-                    ParamValue::Int(_) | ParamValue::UInt(_) => 20,
-                    ParamValue::Bool(_) => 5,
-                    ParamValue::Null => 0,
-                    ParamValue::List(items) => items
-                        .iter()
-                        .map(|i| match i {
-                            ListItem::Str(s) => s.len() + 1,
-                            ListItem::Int(_) | ListItem::UInt(_) => 21,
-                        })
-                        .sum(),
-                };
-            if total > limit {
-                return false;
-            }
-        }
-        true
+        sign_pairs(self.iter(), secret)
     }
 
     /// The canonical string with the secret replaced by [`SECRET_MASK`]: compare it with the
