@@ -192,7 +192,7 @@ fn write_markdown(summary: &Value) -> Result<(), String> {
         if summary["quick"] == true {
             "`--quick`: coarse (5 rounds, small batches): it cannot tell 10 % from noise; run the full mode before quoting a ratio"
         } else {
-            "full (15 interleaved rounds)"
+            "full (21 interleaved rounds)"
         }
     );
     for c in summary["cases"].as_array().into_iter().flatten() {

@@ -60,8 +60,8 @@ fn sizes() -> Sizes {
         }
     } else {
         Sizes {
-            rounds: 15,
-            per_round: 100,
+            rounds: 21,
+            per_round: 150,
             batch: 512,
             scaling_total: 10_000,
             throughput_total: 20000,
@@ -139,6 +139,15 @@ async fn handwritten_call(http: &reqwest::Client, base: &str) -> Value {
 
 /// One login (or its hand-written equivalent); `true` when it succeeded.
 type Login = Arc<dyn Fn(AuthCode) -> Pin<Box<dyn Future<Output = bool> + Send>> + Send + Sync>;
+
+/// A whole login through `client`.
+fn sdk_login(client: &Client) -> Login {
+    let c = client.clone();
+    Arc::new(move |code| {
+        let c = c.clone();
+        Box::pin(async move { c.login(&code, &Scope::default()).await.is_ok() })
+    })
+}
 
 struct LoadRun {
     rate: f64,
@@ -549,13 +558,8 @@ async fn main() {
 
     // login/concurrent: 64 in flight through one client, against the same load written by hand,
     // interleaved batch by batch. Ratios are throughputs: higher is better.
-    let ours: Login = {
-        let c = client.clone();
-        Arc::new(move |code| {
-            let c = c.clone();
-            Box::pin(async move { c.login(&code, &Scope::default()).await.is_ok() })
-        })
-    };
+    let ours = sdk_login(&client);
+    let ours_surf = sdk_login(&surf_client);
     let by_hand_reqwest: Login = {
         let (h, base) = (http.clone(), base.clone());
         Arc::new(move |code| {
@@ -564,13 +568,6 @@ async fn main() {
                 handwritten_reqwest(&h, &base, code.expose_secret()).await;
                 true
             })
-        })
-    };
-    let ours_surf: Login = {
-        let c = surf_client.clone();
-        Arc::new(move |code| {
-            let c = c.clone();
-            Box::pin(async move { c.login(&code, &Scope::default()).await.is_ok() })
         })
     };
     let by_hand_surf: Login = {
