@@ -8,8 +8,9 @@ use zeroize::Zeroize;
 use crate::params::Params;
 use crate::scope::Scope;
 use crate::secret::{AccessToken, AppSecret, AuthCode, ClientId};
-use crate::sign::{SECRET_MASK, Signature, decimal, sign_pairs};
+use crate::sign::{SECRET_MASK, Signature, sign_pairs};
 use crate::time::Timestamp;
+use crate::value::decimal;
 
 /// Path of the code-for-token call (`POST`).
 pub const TOKEN_PATH: &str = "/neuopenapi/oauth/mini/accessToken";

@@ -6,6 +6,7 @@ use sha2::{Digest, Sha256};
 
 use crate::params::{ListItem, ParamValue, Params, SECRET_KEY, cmp_keys};
 use crate::secret::{AppSecret, constant_time_eq};
+use crate::value::decimal;
 
 /// Keys that are sent but never signed (case-sensitive: `Sign` is signed).
 pub const UNSIGNED_KEYS: [&str; 2] = ["sign", "fileData"];
@@ -343,32 +344,6 @@ fn write_pairs<'a, V, S: Sink>(
 
 fn write_canonical(params: &Params, secret: &[u8], sink: &mut impl Sink) {
     write_pairs(params.iter(), secret, sink, put_value);
-}
-
-/// Formats `n` in decimal into `buf`, returning the digits (two at a time: half the divisions).
-pub(crate) fn decimal(n: u64, buf: &mut [u8; 20]) -> &[u8] {
-    const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
-2021222324252627282930313233343536373839\
-4041424344454647484950515253545556575859\
-6061626364656667686970717273747576777879\
-8081828384858687888990919293949596979899";
-    let mut i = buf.len();
-    let mut n = n;
-    while n >= 100 {
-        let d = (n % 100) as usize * 2;
-        n /= 100;
-        i -= 2;
-        buf[i..i + 2].copy_from_slice(&PAIRS[d..d + 2]);
-    }
-    if n >= 10 {
-        let d = n as usize * 2;
-        i -= 2;
-        buf[i..i + 2].copy_from_slice(&PAIRS[d..d + 2]);
-    } else {
-        i -= 1;
-        buf[i] = b'0' + n as u8;
-    }
-    &buf[i..]
 }
 
 fn put_secret(sink: &mut impl Sink, secret: &[u8]) {
