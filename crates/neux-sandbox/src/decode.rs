@@ -20,6 +20,18 @@ pub(crate) const MAX_BODY: usize = 64 * 1024;
 /// checked, so it may be anything a caller sent).
 pub(crate) const LOGGED_CLIENT_ID_MAX: usize = 64;
 
+/// The part of a client id the log keeps: its first [`LOGGED_CLIENT_ID_MAX`] bytes, cut at a
+/// character boundary.
+pub(crate) fn logged_client_id(id: &str) -> String {
+    let end = id
+        .char_indices()
+        .map(|(i, c)| i + c.len_utf8())
+        .take_while(|end| *end <= LOGGED_CLIENT_ID_MAX)
+        .last()
+        .unwrap_or(0);
+    id[..end].to_owned()
+}
+
 /// What a token request presents, read from its bytes before anything else happens to it (a
 /// fault, a delay, a client that hangs up), so the request log counts every code that arrived.
 pub(crate) fn presented(headers: &HeaderMap, body: &[u8]) -> LogDetails {
@@ -38,15 +50,7 @@ pub(crate) fn presented(headers: &HeaderMap, body: &[u8]) -> LogDetails {
             _ => None,
         })
     };
-    details.client_id = text(dialect.client_id_key()).map(|id| {
-        let end = id
-            .char_indices()
-            .map(|(i, c)| i + c.len_utf8())
-            .take_while(|end| *end <= LOGGED_CLIENT_ID_MAX)
-            .last()
-            .unwrap_or(0);
-        id[..end].to_owned()
-    });
+    details.client_id = text(dialect.client_id_key()).map(logged_client_id);
     details.code_fingerprint = text("code")
         .and_then(|c| AuthCode::new(c).ok())
         .map(|c| c.fingerprint());

@@ -7,7 +7,9 @@ use axum::response::{IntoResponse, Response};
 use neux_proto::{AppSecret, Params, Scope};
 use serde_json::Value;
 
-use crate::decode::{content_type, dialect_of, parse_signed_call, parse_token_request, read_body};
+use crate::decode::{
+    content_type, dialect_of, logged_client_id, parse_signed_call, parse_token_request, read_body,
+};
 use crate::jwt::{self, Claims, TokenProblem};
 use crate::log::LogDetails;
 use crate::reply::{Reject, ok, reject};
@@ -189,7 +191,7 @@ async fn verify_call(
     details.dialect = Some(dialect);
     let bytes = read_body(body).await?;
     let call = parse_signed_call(dialect, &bytes)?;
-    details.client_id = Some(call.client_id.chars().take(64).collect());
+    details.client_id = Some(logged_client_id(&call.client_id));
     let secret = app_secret(state, &call.client_id)?;
     check_window(state, call.timestamp)?;
     if !call.params.sign(secret).verify(&call.sign) {

@@ -153,3 +153,18 @@ async fn faults_strike_it_and_the_log_shows_it() {
     assert_eq!(log[1].api_status, Some(200));
     assert_eq!(log[1].client_id.as_deref(), Some("app-a"));
 }
+
+#[tokio::test]
+async fn the_log_keeps_at_most_64_bytes_of_a_signed_calls_client_id() {
+    let ctx = start().await;
+    let mut body = json_call("secret-a", NOW, &[]);
+    body["clientId"] = "é".repeat(100).into();
+    let (_, env) = post_json(&ctx, &body).await;
+    assert_eq!(status(&env), status::UNKNOWN_CLIENT.get(), "{env}");
+    let logged = ctx.sandbox.requests().pop().unwrap().client_id.unwrap();
+    assert_eq!(
+        logged,
+        "é".repeat(32),
+        "cut at 64 bytes, on a character boundary"
+    );
+}
