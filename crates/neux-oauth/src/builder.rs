@@ -90,7 +90,7 @@ impl ClientBuilder {
         self
     }
 
-    /// The token call's wire form (default [`Dialect::Json`]).
+    /// The wire form of the token call and of every signed call (default [`Dialect::Json`]).
     pub fn dialect(mut self, dialect: Dialect) -> Self {
         self.dialect = dialect;
         self

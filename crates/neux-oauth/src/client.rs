@@ -68,7 +68,7 @@ impl Client {
         &self.inner.client_id
     }
 
-    /// The dialect of the token call.
+    /// The dialect of the token call and of every signed call.
     pub fn dialect(&self) -> Dialect {
         self.inner.dialect
     }

@@ -31,7 +31,7 @@ pub const ADDED_BY_SIGNER: [&str; 4] = ["appid", "clientId", "timestamp", "sign"
 /// assert!(!body.contains("demo-secret"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SignedCall {
     params: Params,
     content_type: &'static str,
@@ -80,6 +80,17 @@ impl SignedCall {
     /// The body.
     pub fn body(&self) -> &[u8] {
         &self.body
+    }
+}
+
+// The body holds every value as sent, sensitive ones included: show its length only.
+impl std::fmt::Debug for SignedCall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignedCall")
+            .field("params", &self.params)
+            .field("content_type", &self.content_type)
+            .field("body_len", &self.body.len())
+            .finish()
     }
 }
 
@@ -161,6 +172,23 @@ mod tests {
         assert_eq!(v["timestamp"], 1_700_000_000_000u64);
         // The same parameters, so the same signature, whatever the dialect's id key.
         assert_ne!(v["sign"], serde_json::Value::Null);
+    }
+
+    #[test]
+    fn debug_shows_no_sensitive_value_in_either_dialect() {
+        for dialect in [Dialect::Json, Dialect::Form] {
+            let mut params = Params::new().with("code", "c0de-c0de").unwrap();
+            params.insert("cardNo", "4111-1111").unwrap();
+            params.mark_sensitive("cardNo");
+            let text = format!("{:?}", encode(params, dialect).unwrap());
+            for value in ["c0de-c0de", "4111-1111"] {
+                // Neither as text nor as the bytes a derived `Debug` of the body would list.
+                let bytes = format!("{:?}", value.as_bytes());
+                let bytes = bytes.trim_matches(['[', ']']);
+                assert!(!text.contains(value) && !text.contains(bytes), "{text}");
+            }
+            assert!(!text.contains("demo-secret"), "{text}");
+        }
     }
 
     #[test]
