@@ -277,10 +277,22 @@ impl Drop for TokenRequestBody {
 /// # Ok::<(), neux_proto::InvalidInput>(())
 /// ```
 pub fn user_info_path_and_query(token: &AccessToken) -> String {
-    let query = form_urlencoded::Serializer::new(String::new())
-        .append_pair("accessToken", token.expose_secret())
-        .finish();
-    format!("{USER_INFO_PATH}?{query}")
+    const KEY: &str = "?accessToken=";
+    let token = token.expose_secret();
+    let mut out = String::with_capacity(USER_INFO_PATH.len() + KEY.len() + token.len());
+    out.push_str(USER_INFO_PATH);
+    out.push_str(KEY);
+    // A JWT (base64url and dots) has nothing to encode: copied whole instead of byte by byte.
+    // These are exactly the bytes form encoding leaves as they are.
+    if token
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'*' | b'-' | b'.' | b'_'))
+    {
+        out.push_str(token);
+    } else {
+        out.extend(form_urlencoded::byte_serialize(token.as_bytes()));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -298,6 +310,21 @@ mod tests {
 
     fn secret() -> AppSecret {
         AppSecret::new("demo-secret").unwrap()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn user_info_query_is_the_form_encoding_of_any_token(token in "[a-zA-Z0-9._*-]{1,80}|[a-z._~+/= %-]{1,12}|[ -~]{1,80}|\\PC{1,40}") {
+            if let Ok(t) = AccessToken::new(token.as_str()) {
+                let expected = form_urlencoded::Serializer::new(String::new())
+                    .append_pair("accessToken", &token)
+                    .finish();
+                proptest::prop_assert_eq!(
+                    user_info_path_and_query(&t),
+                    format!("{USER_INFO_PATH}?{expected}")
+                );
+            }
+        }
     }
 
     #[test]
