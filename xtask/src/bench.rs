@@ -186,13 +186,21 @@ fn fmt3(v: &Value) -> String {
 }
 
 fn write_markdown(summary: &Value) -> Result<(), String> {
+    let rounds = summary["cases"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["rounds"].as_u64())
+        .max()
+        .unwrap_or(0);
+    let full = format!("full ({rounds} interleaved rounds)");
     let mut table = format!(
         "{BEGIN}\n\nMachine: {}. Mode: {}.\n\n| case | ours | baseline | unit | ratio (median) | spread over rounds | target |\n| --- | --- | --- | --- | --- | --- | --- |\n",
         summary["machine"].as_str().unwrap_or(""),
         if summary["quick"] == true {
             "`--quick`: coarse (5 rounds, small batches): it cannot tell 10 % from noise; run the full mode before quoting a ratio"
         } else {
-            "full (21 interleaved rounds)"
+            full.as_str()
         }
     );
     for c in summary["cases"].as_array().into_iter().flatten() {
@@ -204,6 +212,9 @@ fn write_markdown(summary: &Value) -> Result<(), String> {
             unit.push_str(&format!(", {e} errors"));
             if let Some(p99) = c.get("p99_ms").and_then(Value::as_f64) {
                 unit.push_str(&format!(", p99 {p99:.1} ms"));
+            }
+            if let Some(cpu) = c.get("client_cpu_us").and_then(Value::as_f64) {
+                unit.push_str(&format!(", client CPU {cpu:.0} µs/login"));
             }
             unit.push_str(&format!(
                 ", peak RSS {} KiB",

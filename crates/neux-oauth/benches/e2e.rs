@@ -1,20 +1,25 @@
 //! End-to-end figures over 127.0.0.1 against the in-process sandbox, each next to a baseline
-//! measured in the same run, interleaved round by round so machine noise hits both alike:
+//! measured in the same run, so machine noise hits both alike:
 //!
 //! - `login/loopback`: one whole login (token + user info) through the SDK, against the same two
-//!   requests written by hand with plain reqwest (and plain surf).
+//!   requests written by hand with plain reqwest (and plain surf). The two sides alternate login
+//!   by login; each round reports wall time and the client's CPU time (trimmed means).
 //! - `call/loopback`: one generic signed call (`Client::call`) against the same call by hand.
 //! - `login/concurrent`: 64 logins in flight through one shared client, against the same load
 //!   written by hand (reqwest, surf), interleaved batch by batch over the rounds.
 //! - `login/scaling`: 64, 256 and 1,024 in flight through one client: throughput, p99, errors.
-//!
-//! Every ratio comes with its spread over the rounds (min-max) and, where the project has one,
-//! its target and whether the whole spread clears it.
 //! - `sandbox/throughput`: token exchanges per second, against a bare axum handler answering a
 //!   fixed envelope.
 //!
+//! Every ratio comes with its spread over the rounds (min-max) and, where the project has one,
+//! its target and whether the whole spread clears it.
+//!
+//! Layout: the sandbox runs on its own runtime and threads ("sandbox"); the client side of every
+//! case runs on the main thread (a current-thread runtime), whose CPU clock is the client's CPU.
+//!
 //! Writes `target/neux-bench/e2e.json`; `cargo xtask bench` folds it into the summary.
-//! `--quick` (or `NEUX_BENCH_QUICK=1`) runs smaller counts.
+//! `--quick` (or `NEUX_BENCH_QUICK=1`) runs smaller counts. `NEUX_BENCH_PROFILE` runs one side
+//! alone for a profiler (see `run`).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -60,8 +65,8 @@ fn sizes() -> Sizes {
         }
     } else {
         Sizes {
-            rounds: 21,
-            per_round: 150,
+            rounds: 31,
+            per_round: 300,
             batch: 512,
             scaling_total: 10_000,
             throughput_total: 20000,
@@ -151,6 +156,8 @@ fn sdk_login(client: &Client) -> Login {
 
 struct LoadRun {
     rate: f64,
+    /// Client CPU per login, microseconds.
+    cpu: f64,
     errors: usize,
     p99_ms: f64,
 }
@@ -159,7 +166,7 @@ struct LoadRun {
 async fn load(login: &Login, codes: Vec<AuthCode>, width: usize) -> LoadRun {
     let total = codes.len();
     let queue = Arc::new(std::sync::Mutex::new(codes));
-    let started = Instant::now();
+    let (started, cpu) = (Instant::now(), client_cpu());
     let mut tasks = Vec::new();
     for _ in 0..width {
         let (f, q) = (login.clone(), queue.clone());
@@ -185,6 +192,7 @@ async fn load(login: &Login, codes: Vec<AuthCode>, width: usize) -> LoadRun {
         latencies.extend(l);
     }
     let rate = total as f64 / started.elapsed().as_secs_f64();
+    let cpu = (client_cpu() - cpu).as_secs_f64() * 1e6 / total as f64;
     latencies.sort_by(|a, b| a.partial_cmp(b).unwrap());
     let p99_ms = latencies
         .get((latencies.len() * 99 / 100).min(latencies.len().saturating_sub(1)))
@@ -192,6 +200,7 @@ async fn load(login: &Login, codes: Vec<AuthCode>, width: usize) -> LoadRun {
         .unwrap_or(0.0);
     LoadRun {
         rate,
+        cpu,
         errors,
         p99_ms,
     }
@@ -279,6 +288,64 @@ struct Pair {
     ratios: Vec<f64>,
 }
 
+impl Pair {
+    fn new(o: Vec<f64>, b: Vec<f64>) -> Self {
+        let ratios = o.iter().zip(&b).map(|(o, b)| o / b).collect();
+        Self {
+            ours: median(o),
+            baseline: median(b),
+            ratios,
+        }
+    }
+}
+
+/// CPU time this thread has used. The client side of every comparison runs on this one thread
+/// (a current-thread runtime; the sandbox has its own runtime and threads), so the difference
+/// over a round is the client's CPU alone, system calls included: what a login costs the
+/// application, free of the scheduling noise that moves wall time on a shared machine.
+fn client_cpu() -> Duration {
+    // Under valgrind (callgrind profiles of NEUX_BENCH_PROFILE) rustix cannot find the vDSO and
+    // faults; instruction counts are the measure there anyway.
+    static UNDER_VALGRIND: std::sync::LazyLock<bool> = std::sync::LazyLock::new(|| {
+        std::env::var("LD_PRELOAD").is_ok_and(|p| p.contains("vgpreload"))
+    });
+    if *UNDER_VALGRIND {
+        return Duration::ZERO;
+    }
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+    Duration::new(
+        u64::try_from(t.tv_sec).unwrap_or(0),
+        u32::try_from(t.tv_nsec).unwrap_or(0),
+    )
+}
+
+/// Wall time and client CPU, in microseconds.
+#[derive(Clone, Copy)]
+struct Cost {
+    wall: f64,
+    cpu: f64,
+}
+
+impl Cost {
+    /// A round's typical cost: the mean of each measure with its lowest and highest tenth left
+    /// out. Login times on a shared machine have a long tail (a 10 ms stall of the host lands
+    /// on one login of one side and would move a plain mean by 20 %); trimming both ends
+    /// alike keeps the body of the distribution, where a cost of the code shows.
+    fn trimmed_mean(costs: Vec<Cost>) -> Cost {
+        Cost {
+            wall: trimmed(costs.iter().map(|c| c.wall).collect()),
+            cpu: trimmed(costs.iter().map(|c| c.cpu).collect()),
+        }
+    }
+}
+
+fn trimmed(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let cut = v.len() / 10;
+    let kept = &v[cut..v.len() - cut];
+    kept.iter().sum::<f64>() / kept.len() as f64
+}
+
 /// A case of the summary, with the median ratio, its spread over the rounds (min-max), and
 /// whether the spread clears `target` (`at_most`: lower is better).
 fn case(name: &str, unit: &str, p: &Pair, target: Option<(f64, bool)>) -> Value {
@@ -314,9 +381,16 @@ fn case(name: &str, unit: &str, p: &Pair, target: Option<(f64, bool)>) -> Value 
     })
 }
 
-/// Times `per_round` sequential logins of each side, alternating sides every round; returns the
-/// median per-login time in microseconds of each side and the per-round ratios.
-async fn interleaved<FO, FB, O, B>(sb: &Sandbox, s: &Sizes, mut ours: FO, mut baseline: FB) -> Pair
+/// Times `per_round` sequential logins of each side per round, alternating the sides login by
+/// login (and which goes first), so a slow patch of the machine, which lasts from milliseconds to
+/// seconds, falls on both sides alike; returns the wall-time and client-CPU comparisons
+/// (microseconds per login, one ratio per round).
+async fn interleaved<FO, FB, O, B>(
+    sb: &Sandbox,
+    s: &Sizes,
+    mut ours: FO,
+    mut baseline: FB,
+) -> (Pair, Pair)
 where
     FO: FnMut(AuthCode) -> O,
     FB: FnMut(AuthCode) -> B,
@@ -332,37 +406,40 @@ where
     }
     let (mut o, mut b) = (Vec::new(), Vec::new());
     for round in 0..s.rounds {
-        let codes_o = mint_many(sb, s.per_round);
-        let codes_b = mint_many(sb, s.per_round);
-        // Alternate which side goes first.
-        if round % 2 == 0 {
-            o.push(time_side(&mut ours, codes_o).await);
-            b.push(time_side(&mut baseline, codes_b).await);
-        } else {
-            b.push(time_side(&mut baseline, codes_b).await);
-            o.push(time_side(&mut ours, codes_o).await);
+        let codes = mint_many(sb, s.per_round * 2);
+        let (mut co, mut cb) = (Vec::new(), Vec::new());
+        for (i, pair) in codes.chunks_exact(2).enumerate() {
+            let (a, z) = (pair[0].clone(), pair[1].clone());
+            if (round + i) % 2 == 0 {
+                co.push(timed(ours(a)).await);
+                cb.push(timed(baseline(z)).await);
+            } else {
+                cb.push(timed(baseline(a)).await);
+                co.push(timed(ours(z)).await);
+            }
         }
+        o.push(Cost::trimmed_mean(co));
+        b.push(Cost::trimmed_mean(cb));
     }
-    let ratios = o.iter().zip(&b).map(|(o, b)| o / b).collect();
-    Pair {
-        ours: median(o),
-        baseline: median(b),
-        ratios,
-    }
+    let wall = Pair::new(
+        o.iter().map(|c| c.wall).collect(),
+        b.iter().map(|c| c.wall).collect(),
+    );
+    let cpu = Pair::new(
+        o.iter().map(|c| c.cpu).collect(),
+        b.iter().map(|c| c.cpu).collect(),
+    );
+    (wall, cpu)
 }
 
-/// Mean microseconds per login over `codes`, run one after another.
-async fn time_side<F, Fut>(f: &mut F, codes: Vec<AuthCode>) -> f64
-where
-    F: FnMut(AuthCode) -> Fut,
-    Fut: std::future::Future<Output = ()>,
-{
-    let n = codes.len() as f64;
-    let t = Instant::now();
-    for c in codes {
-        f(c).await;
+/// The wall time and client CPU of one future, in microseconds.
+async fn timed(f: impl Future<Output = ()>) -> Cost {
+    let (t, cpu) = (Instant::now(), client_cpu());
+    f.await;
+    Cost {
+        cpu: (client_cpu() - cpu).as_secs_f64() * 1e6,
+        wall: t.elapsed().as_secs_f64() * 1e6,
     }
-    t.elapsed().as_secs_f64() * 1e6 / n
 }
 
 /// SDK logins through `client` against hand-written logins with the plain surf client `http`.
@@ -372,7 +449,7 @@ async fn vs_surf(
     client: &Client,
     http: &surf::Client,
     base: &str,
-) -> Pair {
+) -> (Pair, Pair) {
     interleaved(
         sb,
         s,
@@ -446,14 +523,44 @@ async fn throughput(base: &str, bodies: Vec<Vec<u8>>, concurrency: usize) -> (f6
     (n as f64 / started.elapsed().as_secs_f64(), n - ok)
 }
 
-#[tokio::main]
-async fn main() {
+fn main() {
+    // The sandbox gets its own runtime and threads (two workers: under load it still shares
+    // both cores with the client, so client CPU shows in throughput); the client side of every
+    // case runs on this thread alone, so `client_cpu` counts the client and nothing else.
+    let sandbox_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("sandbox")
+        .enable_all()
+        .build()
+        .unwrap();
+    let sb = sandbox_rt
+        .block_on(Sandbox::builder().app(APP, SECRET).start())
+        .unwrap();
+    let client_rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    client_rt.block_on(run(&sandbox_rt, &sb));
+}
+
+/// The rows of one sequential comparison: wall time, then the client's CPU.
+fn sequential_cases(name: &str, unit: &str, (wall, cpu): &(Pair, Pair), target: f64) -> [Value; 2] {
+    [
+        case(name, unit, wall, Some((target, true))),
+        case(
+            &format!("{name} (client CPU)"),
+            &format!("CPU {unit}"),
+            cpu,
+            Some((target, true)),
+        ),
+    ]
+}
+
+async fn run(sandbox_rt: &tokio::runtime::Runtime, sb: &Sandbox) {
     let s = sizes();
     let mut cases = Vec::new();
-    let sb = Sandbox::builder().app(APP, SECRET).start().await.unwrap();
     let base = sb.base_url().to_owned();
 
-    // login/loopback, reqwest.
     let client = Client::builder()
         .client_id(APP)
         .secret(SECRET)
@@ -470,60 +577,7 @@ async fn main() {
         .connect_timeout(Duration::from_secs(5))
         .build()
         .unwrap();
-    let pair = interleaved(
-        &sb,
-        &s,
-        |code| {
-            let c = client.clone();
-            async move {
-                c.login(&code, &Scope::default()).await.unwrap();
-            }
-        },
-        |code| {
-            let (h, base) = (http.clone(), base.clone());
-            async move {
-                handwritten_reqwest(&h, &base, code.expose_secret()).await;
-            }
-        },
-    )
-    .await;
-    cases.push(case(
-        "login/loopback reqwest vs hand-written",
-        "µs/login",
-        &pair,
-        Some((1.03, true)),
-    ));
-
-    // call/loopback: one generic signed call, against the same call written by hand.
-    let pair = interleaved(
-        &sb,
-        &s,
-        |_| {
-            let c = client.clone();
-            async move {
-                let echo: Value = c
-                    .call(ApiCall::new(CALL_PATH, call_params()))
-                    .await
-                    .unwrap();
-                assert_eq!(echo["params"]["amount"], 100);
-            }
-        },
-        |_| {
-            let (h, base) = (http.clone(), base.clone());
-            async move {
-                handwritten_call(&h, &base).await;
-            }
-        },
-    )
-    .await;
-    cases.push(case(
-        "call/loopback reqwest vs hand-written",
-        "µs/call",
-        &pair,
-        Some((1.05, true)),
-    ));
-
-    // login/loopback, surf (ours: one connection per exchange, see neux-transport's docs).
+    // Ours over surf: one connection per exchange, see neux-transport's docs.
     let surf_client = Client::builder()
         .client_id(APP)
         .secret(SECRET)
@@ -541,23 +595,7 @@ async fn main() {
         .set_timeout(Some(Duration::from_secs(10)))
         .try_into()
         .unwrap();
-    let pair = vs_surf(&sb, &s, &surf_client, &plain_surf, &base).await;
-    cases.push(case(
-        "login/loopback surf vs hand-written-surf-defaults",
-        "µs/login",
-        &pair,
-        None,
-    ));
-    let pair = vs_surf(&sb, &s, &surf_client, &no_pool_surf, &base).await;
-    cases.push(case(
-        "login/loopback surf vs hand-written",
-        "µs/login",
-        &pair,
-        Some((1.03, true)),
-    ));
-
-    // login/concurrent: 64 in flight through one client, against the same load written by hand,
-    // interleaved batch by batch. Ratios are throughputs: higher is better.
+    // One login per side, for the concurrent cases and the profiling aid.
     let ours = sdk_login(&client);
     let ours_surf = sdk_login(&surf_client);
     let by_hand_reqwest: Login = {
@@ -580,6 +618,107 @@ async fn main() {
             })
         })
     };
+    // Profiling aid: `NEUX_BENCH_PROFILE=SIDE[:WIDTH[:COUNT]]` (SIDE: ours, hand, ours-surf,
+    // hand-surf; WIDTH: logins in flight, 64 by default; COUNT: 20,000 by default) runs that
+    // side alone, so `perf record` or callgrind sees one side (the client runs on the main
+    // thread; the sandbox's threads are named "sandbox").
+    if let Ok(spec) = std::env::var("NEUX_BENCH_PROFILE") {
+        let mut parts = spec.split(':');
+        let side = parts.next().unwrap_or_default();
+        let mut number = |default: usize| {
+            parts.next().map_or(default, |n| {
+                n.parse()
+                    .expect("NEUX_BENCH_PROFILE: WIDTH and COUNT are numbers")
+            })
+        };
+        let (width, count) = (number(64), number(20_000));
+        let f = match side {
+            "ours" => &ours,
+            "hand" => &by_hand_reqwest,
+            "ours-surf" => &ours_surf,
+            "hand-surf" => &by_hand_surf,
+            other => panic!("NEUX_BENCH_PROFILE: unknown side {other}"),
+        };
+        let run = load(f, mint_many(sb, count), width).await;
+        println!(
+            "profile {side} ({width} in flight): {:.0} logins/s, client CPU {:.1} µs/login, {} errors",
+            run.rate, run.cpu, run.errors
+        );
+        return;
+    }
+
+    // login/loopback, reqwest.
+    let pair = interleaved(
+        sb,
+        &s,
+        |code| {
+            let c = client.clone();
+            async move {
+                c.login(&code, &Scope::default()).await.unwrap();
+            }
+        },
+        |code| {
+            let (h, base) = (http.clone(), base.clone());
+            async move {
+                handwritten_reqwest(&h, &base, code.expose_secret()).await;
+            }
+        },
+    )
+    .await;
+    cases.extend(sequential_cases(
+        "login/loopback reqwest vs hand-written",
+        "µs/login",
+        &pair,
+        1.03,
+    ));
+
+    // call/loopback: one generic signed call, against the same call written by hand.
+    let pair = interleaved(
+        sb,
+        &s,
+        |_| {
+            let c = client.clone();
+            async move {
+                let echo: Value = c
+                    .call(ApiCall::new(CALL_PATH, call_params()))
+                    .await
+                    .unwrap();
+                assert_eq!(echo["params"]["amount"], 100);
+            }
+        },
+        |_| {
+            let (h, base) = (http.clone(), base.clone());
+            async move {
+                handwritten_call(&h, &base).await;
+            }
+        },
+    )
+    .await;
+    cases.extend(sequential_cases(
+        "call/loopback reqwest vs hand-written",
+        "µs/call",
+        &pair,
+        1.05,
+    ));
+
+    // login/loopback, surf.
+    let (wall, _) = vs_surf(sb, &s, &surf_client, &plain_surf, &base).await;
+    cases.push(case(
+        "login/loopback surf vs hand-written-surf-defaults",
+        "µs/login",
+        &wall,
+        None,
+    ));
+    let pair = vs_surf(sb, &s, &surf_client, &no_pool_surf, &base).await;
+    cases.extend(sequential_cases(
+        "login/loopback surf vs hand-written",
+        "µs/login",
+        &pair,
+        1.03,
+    ));
+
+    // login/concurrent: 64 in flight through one client, against the same load written by hand,
+    // interleaved batch by batch. Ratios are throughputs: higher is better.
     for (name, ours, baseline) in [
         (
             "login/concurrent 64-wide reqwest vs hand-written",
@@ -593,8 +732,9 @@ async fn main() {
         ),
     ] {
         let (mut o, mut b, mut errors) = (Vec::new(), Vec::new(), 0);
+        let (mut o_cpu, mut b_cpu) = (Vec::new(), Vec::new());
         for round in 0..s.rounds {
-            let (codes_o, codes_b) = (mint_many(&sb, s.batch), mint_many(&sb, s.batch));
+            let (codes_o, codes_b) = (mint_many(sb, s.batch), mint_many(sb, s.batch));
             let order: [(&Login, Vec<AuthCode>, bool); 2] = if round % 2 == 0 {
                 [(ours, codes_o, true), (baseline, codes_b, false)]
             } else {
@@ -605,33 +745,36 @@ async fn main() {
                 if is_ours {
                     errors += run.errors;
                     o.push(run.rate);
+                    o_cpu.push(run.cpu);
                 } else {
                     b.push(run.rate);
+                    b_cpu.push(run.cpu);
                 }
             }
         }
-        let ratios = o.iter().zip(&b).map(|(o, b)| o / b).collect();
-        let pair = Pair {
-            ours: median(o),
-            baseline: median(b),
-            ratios,
-        };
-        let mut c = case(name, "logins/s", &pair, Some((0.97, false)));
+        let mut c = case(name, "logins/s", &Pair::new(o, b), Some((0.97, false)));
         c["errors"] = errors.into();
         c["peak_rss_kib"] = peak_rss_kib().unwrap_or(0).into();
         cases.push(c);
+        cases.push(case(
+            &format!("{name} (client CPU)"),
+            "CPU µs/login",
+            &Pair::new(o_cpu, b_cpu),
+            None,
+        ));
     }
 
     // Scaling: how cost grows with load, one client, 64 / 256 / 1,024 in flight.
     for width in [64, 256, 1024] {
-        let run = load(&ours, mint_many(&sb, s.scaling_total), width).await;
+        let run = load(&ours, mint_many(sb, s.scaling_total), width).await;
         println!(
-            "login/scaling {width} in flight: {:.0} logins/s, p99 {:.1} ms, {} errors",
-            run.rate, run.p99_ms, run.errors
+            "login/scaling {width} in flight: {:.0} logins/s, p99 {:.1} ms, {} errors, client CPU {:.1} µs/login",
+            run.rate, run.p99_ms, run.errors, run.cpu
         );
         cases.push(json!({
             "name": format!("login/scaling {width} in flight"), "ours": run.rate, "baseline": null,
             "unit": "logins/s", "ratio": null, "errors": run.errors, "p99_ms": run.p99_ms,
+            "client_cpu_us": run.cpu,
             "peak_rss_kib": peak_rss_kib().unwrap_or(0),
         }));
     }
@@ -639,7 +782,7 @@ async fn main() {
     // sandbox/throughput vs a bare axum handler.
     let id = ClientId::new(APP).unwrap();
     let secret = AppSecret::new(SECRET).unwrap();
-    let bodies: Vec<Vec<u8>> = mint_many(&sb, s.throughput_total)
+    let bodies: Vec<Vec<u8>> = mint_many(sb, s.throughput_total)
         .into_iter()
         .map(|code| {
             TokenRequest::new(
@@ -661,9 +804,14 @@ async fn main() {
             )
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    // On the sandbox's runtime, as the sandbox is.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
     let bare_base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, bare).await.unwrap() });
+    sandbox_rt.spawn(async move {
+        let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+        axum::serve(listener, bare).await.unwrap()
+    });
     let bare_bodies = bodies.clone();
     let (bare_rate, _) = throughput(&bare_base, bare_bodies, 64).await;
     let (ours_rate, failed) = throughput(&base, bodies, 64).await;
