@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use sha2::{Digest, Sha256};
+use sha2::block_api::compress256;
 
 use crate::params::{ListItem, ParamValue, Params, SECRET_KEY, cmp_keys};
 use crate::secret::{AppSecret, constant_time_eq};
@@ -116,83 +116,101 @@ pub(crate) trait Sink {
     }
 }
 
-/// Feeds SHA-256 through a stack buffer. The canonical string is many tiny pieces (`key=`,
-/// value); a canonical string that fits the buffer (every token request) is hashed in one call,
-/// exactly like hashing a finished string, and the hasher is only created for longer ones.
+/// SHA-256 fed piece by piece straight into its 64-byte blocks. The canonical string is many
+/// small pieces (`key`, `=`, value); each is copied into the block being filled, a full block is
+/// compressed at once, and the whole blocks of a long value are compressed where they lie. One
+/// pass, no staging buffer, no heap, the same for every length.
 /// Measured in docs/benchmarks.md.
-struct Staged {
-    hasher: Option<Sha256>,
-    buf: [u8; STAGE],
-    len: usize,
+struct Blocks {
+    state: [u32; 8],
+    block: [u8; 64],
+    /// Bytes waiting in `block` (always < 64).
+    fill: usize,
+    /// Whole blocks compressed so far.
+    blocks: u64,
 }
 
-const STAGE: usize = 256;
+/// SHA-256's initial hash value (FIPS 180-4, 5.3.3).
+const IV: [u32; 8] = [
+    0x6a09_e667,
+    0xbb67_ae85,
+    0x3c6e_f372,
+    0xa54f_f53a,
+    0x510e_527f,
+    0x9b05_688c,
+    0x1f83_d9ab,
+    0x5be0_cd19,
+];
 
-impl Staged {
+impl Blocks {
     fn new() -> Self {
         Self {
-            hasher: None,
-            buf: [0; STAGE],
-            len: 0,
+            state: IV,
+            block: [0; 64],
+            fill: 0,
+            blocks: 0,
         }
     }
 
+    /// The digest: the padding of FIPS 180-4, 5.1.1 (a 1 bit, zeros, the length in bits).
     fn finish(&mut self) -> Signature {
-        let staged = &self.buf[..self.len];
-        match self.hasher.take() {
-            None => Signature(Sha256::digest(staged).into()),
-            Some(mut h) => {
-                h.update(staged);
-                Signature(h.finalize().into())
-            }
+        let bits = (self.blocks * 64 + self.fill as u64) * 8;
+        self.block[self.fill] = 0x80;
+        self.block[self.fill + 1..].fill(0);
+        if self.fill >= 56 {
+            compress256(&mut self.state, std::slice::from_ref(&self.block));
+            self.block = [0; 64];
         }
-    }
-}
-
-impl Sink for Staged {
-    #[inline]
-    fn put_byte(&mut self, byte: u8) {
-        if self.len < STAGE {
-            self.buf[self.len] = byte;
-            self.len += 1;
-        } else {
-            self.put(&[byte]);
+        self.block[56..].copy_from_slice(&bits.to_be_bytes());
+        compress256(&mut self.state, std::slice::from_ref(&self.block));
+        let mut out = [0u8; 32];
+        for (word, bytes) in self.state.iter().zip(out.chunks_exact_mut(4)) {
+            bytes.copy_from_slice(&word.to_be_bytes());
         }
+        Signature(out)
     }
 
-    #[inline]
-    fn put(&mut self, bytes: &[u8]) {
-        let end = self.len + bytes.len();
-        if end <= STAGE {
-            self.buf[self.len..end].copy_from_slice(bytes);
-            self.len = end;
-        } else {
-            self.spill(bytes);
-        }
-    }
-}
-
-impl Staged {
-    /// The stage is full: hash it and go on (rare: long canonical strings only).
+    /// A piece that fills the block: complete it, compress, and go on (out of line: the
+    /// common piece fits).
     #[cold]
     #[inline(never)]
-    fn spill(&mut self, bytes: &[u8]) {
-        let hasher = self.hasher.get_or_insert_with(Sha256::new);
-        hasher.update(&self.buf[..self.len]);
-        self.len = 0;
-        if bytes.len() >= STAGE {
-            hasher.update(bytes);
-        } else {
-            self.buf[..bytes.len()].copy_from_slice(bytes);
-            self.len = bytes.len();
+    fn overflow(&mut self, mut bytes: &[u8]) {
+        let room = 64 - self.fill;
+        self.block[self.fill..].copy_from_slice(&bytes[..room]);
+        compress256(&mut self.state, std::slice::from_ref(&self.block));
+        self.blocks += 1;
+        bytes = &bytes[room..];
+        let (whole, rest) = bytes.as_chunks::<64>();
+        if !whole.is_empty() {
+            compress256(&mut self.state, whole);
+            self.blocks += whole.len() as u64;
         }
+        self.block[..rest.len()].copy_from_slice(rest);
+        self.fill = rest.len();
     }
 }
 
-impl Sink for Sha256 {
+impl Sink for Blocks {
+    #[inline]
+    fn put_byte(&mut self, byte: u8) {
+        self.block[self.fill] = byte;
+        self.fill += 1;
+        if self.fill == 64 {
+            compress256(&mut self.state, std::slice::from_ref(&self.block));
+            self.blocks += 1;
+            self.fill = 0;
+        }
+    }
+
     #[inline]
     fn put(&mut self, bytes: &[u8]) {
-        self.update(bytes);
+        let end = self.fill + bytes.len();
+        if end < 64 {
+            self.block[self.fill..end].copy_from_slice(bytes);
+            self.fill = end;
+        } else {
+            self.overflow(bytes);
+        }
     }
 }
 
@@ -245,29 +263,12 @@ fn put_value(sink: &mut impl Sink, value: &ParamValue) {
 pub(crate) trait Piece: Copy {
     /// Writes the value's text form.
     fn put(self, sink: &mut impl Sink);
-    /// An upper bound of the text form's length (integers counted at 20 digits).
-    fn max_len(self) -> usize;
 }
 
 impl Piece for &ParamValue {
     #[inline]
     fn put(self, sink: &mut impl Sink) {
         put_value(sink, self);
-    }
-    fn max_len(self) -> usize {
-        match self {
-            ParamValue::Str(s) => s.len(),
-            ParamValue::Int(_) | ParamValue::UInt(_) => 20,
-            ParamValue::Bool(_) => 5,
-            ParamValue::Null => 0,
-            ParamValue::List(items) => items
-                .iter()
-                .map(|i| match i {
-                    ListItem::Str(s) => s.len() + 1,
-                    ListItem::Int(_) | ListItem::UInt(_) => 21,
-                })
-                .sum(),
-        }
     }
 }
 
@@ -276,44 +277,22 @@ impl Piece for &[u8] {
     fn put(self, sink: &mut impl Sink) {
         sink.put(self);
     }
-    #[inline]
-    fn max_len(self) -> usize {
-        self.len()
-    }
 }
 
 /// The one signer: the canonical string of already-sorted `pairs`, `secret` in its sorted place,
-/// hashed. A string that fits the stack stage is hashed in one call; a longer one streams (staging
-/// would copy every byte twice).
+/// hashed as it is written.
 pub(crate) fn sign_pairs<'a, V: Piece>(
-    pairs: impl Iterator<Item = (&'a str, V)> + Clone,
+    pairs: impl Iterator<Item = (&'a str, V)>,
     secret: &AppSecret,
 ) -> Signature {
-    let secret = secret.expose_secret().as_bytes();
-    // A secret longer than the stage itself (allowed: it is only hashed) always streams.
-    let room = STAGE.checked_sub(secret.len());
-    if room.is_some_and(|room| fits(pairs.clone(), room)) {
-        let mut sink = Staged::new();
-        write_pairs(pairs, secret, &mut sink, |s, v| v.put(s));
-        sink.finish()
-    } else {
-        let mut hasher = Sha256::new();
-        write_pairs(pairs, secret, &mut hasher, |s, v| v.put(s));
-        Signature(hasher.finalize().into())
-    }
-}
-
-/// Whether the canonical string (without the secret's value) is at most `limit` bytes, by an
-/// upper bound, stopping as soon as it is passed.
-fn fits<'a, V: Piece>(pairs: impl Iterator<Item = (&'a str, V)>, limit: usize) -> bool {
-    let mut total = "secret=".len();
-    for (key, value) in pairs {
-        total += key.len() + 1 + value.max_len();
-        if total > limit {
-            return false;
-        }
-    }
-    true
+    let mut sink = Blocks::new();
+    write_pairs(
+        pairs,
+        secret.expose_secret().as_bytes(),
+        &mut sink,
+        |s, v| v.put(s),
+    );
+    sink.finish()
 }
 
 /// Streams the canonical string of already-sorted `pairs` into `sink`, with `secret` in its
@@ -326,10 +305,10 @@ fn write_pairs<'a, V, S: Sink>(
 ) {
     let mut secret_written = false;
     for (key, value) in pairs {
-        if UNSIGNED_KEYS.contains(&key) {
+        if is_unsigned(key) {
             continue;
         }
-        if !secret_written && cmp_keys(key, SECRET_KEY).is_gt() {
+        if !secret_written && after_secret(key) {
             put_secret(sink, secret);
             secret_written = true;
         }
@@ -339,6 +318,23 @@ fn write_pairs<'a, V, S: Sink>(
     }
     if !secret_written {
         put_secret(sink, secret);
+    }
+}
+
+/// `key` is in [`UNSIGNED_KEYS`]; most keys are told apart by their first byte.
+#[inline]
+fn is_unsigned(key: &str) -> bool {
+    matches!(key.as_bytes().first(), Some(b's' | b'f')) && UNSIGNED_KEYS.contains(&key)
+}
+
+/// `key` sorts after `secret`. Against an ASCII key, [`cmp_keys`]'s UTF-16 order is byte order
+/// (they differ only where two non-ASCII characters meet), so the first byte decides unless it
+/// is an `s`.
+#[inline]
+fn after_secret(key: &str) -> bool {
+    match key.as_bytes().first() {
+        Some(&b) if b != b's' => b > b's',
+        _ => cmp_keys(key, SECRET_KEY).is_gt(),
     }
 }
 
@@ -434,6 +430,46 @@ pub fn sign(params: &Params, secret: &AppSecret) -> Signature {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use sha2::{Digest, Sha256};
+
+    proptest! {
+        /// The block sink is SHA-256: any bytes, cut into any pieces (single bytes included),
+        /// give sha2's digest of the whole. Lengths cover the padding's two cases (the length
+        /// fits the last block, or needs one more) at every offset.
+        #[test]
+        fn blocks_hash_any_pieces_as_sha2_does(
+            bytes in proptest::collection::vec(any::<u8>(), 0..400),
+            cuts in proptest::collection::vec(0usize..400, 0..12),
+            single in any::<bool>(),
+        ) {
+            let mut sink = Blocks::new();
+            let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(bytes.len())).collect();
+            cuts.sort_unstable();
+            let mut start = 0;
+            for end in cuts.into_iter().chain([bytes.len()]) {
+                let piece = &bytes[start..end];
+                if single && piece.len() == 1 {
+                    sink.put_byte(piece[0]);
+                } else {
+                    sink.put(piece);
+                }
+                start = end;
+            }
+            let expected: [u8; 32] = Sha256::digest(&bytes).into();
+            prop_assert_eq!(*sink.finish().as_bytes(), expected);
+        }
+    }
+
+    #[test]
+    fn blocks_hash_every_length_up_to_three_blocks() {
+        for len in 0..=200 {
+            let bytes: Vec<u8> = (0..len).map(|i| (i * 7 + 3) as u8).collect();
+            let mut sink = Blocks::new();
+            sink.put(&bytes);
+            let expected: [u8; 32] = Sha256::digest(&bytes).into();
+            assert_eq!(*sink.finish().as_bytes(), expected, "{len} bytes");
+        }
+    }
 
     fn secret() -> AppSecret {
         AppSecret::new("demo-secret").unwrap()
@@ -466,9 +502,9 @@ mod tests {
     }
 
     #[test]
-    fn secrets_longer_than_the_stage_sign_like_the_plain_digest() {
-        // `STAGE - secret.len()` underflowed for secrets over 256 bytes (a debug panic).
-        for len in [STAGE - 1, STAGE, STAGE + 1, 4096] {
+    fn long_secrets_sign_like_the_plain_digest() {
+        // A stage of 256 bytes once underflowed for secrets over 256 bytes (a debug panic).
+        for len in [255, 256, 257, 4096] {
             let long = AppSecret::new("s".repeat(len)).unwrap();
             let p = Params::new().with("appid", "a").unwrap();
             let expected: [u8; 32] = Sha256::digest(p.canonical_bytes(&long)).into();
@@ -493,9 +529,12 @@ mod tests {
     }
 
     #[test]
-    fn staging_handles_pieces_around_the_buffer_size() {
-        // Values straddling and exceeding the stage must hash exactly as the plain digest.
-        for len in [0, 1, STAGE - 10, STAGE - 1, STAGE, STAGE + 1, 3 * STAGE + 7] {
+    fn values_around_the_block_size_hash_as_the_plain_digest() {
+        // Values straddling and exceeding a block (and the old 256-byte stage) must hash exactly
+        // as the plain digest.
+        for len in [
+            0, 1, 54, 55, 56, 63, 64, 65, 127, 128, 246, 255, 256, 257, 775,
+        ] {
             let p = Params::new()
                 .with("a", "x".repeat(len))
                 .unwrap()
