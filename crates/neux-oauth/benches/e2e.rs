@@ -67,7 +67,9 @@ fn sizes() -> Sizes {
         Sizes {
             rounds: 31,
             per_round: 300,
-            batch: 512,
+            // Long enough (a quarter to a whole second) that a slow patch of the machine does
+            // not decide a round alone.
+            batch: 2048,
             scaling_total: 10_000,
             throughput_total: 20000,
         }
@@ -702,7 +704,13 @@ async fn run(sandbox_rt: &tokio::runtime::Runtime, sb: &Sandbox) {
     ));
 
     // login/loopback, surf.
-    let (wall, _) = vs_surf(sb, &s, &surf_client, &plain_surf, &base).await;
+    // Each default login stalls ~44 ms on Nagle's algorithm: a few rounds show it.
+    let few = Sizes {
+        rounds: 5,
+        per_round: 20,
+        ..sizes()
+    };
+    let (wall, _) = vs_surf(sb, &few, &surf_client, &plain_surf, &base).await;
     cases.push(case(
         "login/loopback surf vs hand-written-surf-defaults",
         "µs/login",
