@@ -3,6 +3,7 @@
 use std::fmt;
 
 use sha2::block_api::compress256;
+use zeroize::Zeroize;
 
 use crate::params::{ListItem, ParamValue, Params, SECRET_KEY, cmp_keys};
 use crate::secret::{AppSecret, constant_time_eq};
@@ -187,6 +188,20 @@ impl Blocks {
         }
         self.block[..rest.len()].copy_from_slice(rest);
         self.fill = rest.len();
+    }
+}
+
+// The block holds the secret's bytes (the canonical string includes it): wipe it, as
+// `AppSecret` wipes its own copy, rather than leave it on the stack.
+impl Drop for Blocks {
+    fn drop(&mut self) {
+        self.wipe();
+    }
+}
+
+impl Blocks {
+    fn wipe(&mut self) {
+        self.block.zeroize();
     }
 }
 
@@ -458,6 +473,15 @@ mod tests {
             let expected: [u8; 32] = Sha256::digest(&bytes).into();
             prop_assert_eq!(*sink.finish().as_bytes(), expected);
         }
+    }
+
+    #[test]
+    fn the_block_holding_the_secret_is_wiped() {
+        let mut sink = Blocks::new();
+        sink.put(b"appid=asecret=demo-secret");
+        assert!(sink.block.iter().any(|&b| b != 0));
+        sink.wipe();
+        assert!(sink.block.iter().all(|&b| b == 0));
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! The platform's two paths and their rules, checked more strictly than the platform does.
+//! The platform's paths (token exchange, user info, any signed call under the sandbox's own
+//! prefix) and their rules, checked more strictly than the platform does.
 
 use axum::body::Body;
 use axum::extract::State as AxumState;
