@@ -132,15 +132,9 @@ struct Blocks {
 }
 
 /// SHA-256's initial hash value (FIPS 180-4, 5.3.3).
+#[rustfmt::skip]
 const IV: [u32; 8] = [
-    0x6a09_e667,
-    0xbb67_ae85,
-    0x3c6e_f372,
-    0xa54f_f53a,
-    0x510e_527f,
-    0x9b05_688c,
-    0x1f83_d9ab,
-    0x5be0_cd19,
+    0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19,
 ];
 
 impl Blocks {
@@ -336,19 +330,30 @@ fn write_pairs<'a, V, S: Sink>(
     }
 }
 
-/// `key` is in [`UNSIGNED_KEYS`]; most keys are told apart by their first byte.
+/// The first byte of each of [`UNSIGNED_KEYS`]: most keys are told apart by it alone.
+/// (A key added there without its byte here fails to compile: the lengths differ.)
+const UNSIGNED_FIRST: [u8; UNSIGNED_KEYS.len()] = [
+    UNSIGNED_KEYS[0].as_bytes()[0],
+    UNSIGNED_KEYS[1].as_bytes()[0],
+];
+
+/// `key` is in [`UNSIGNED_KEYS`].
 #[inline]
 fn is_unsigned(key: &str) -> bool {
-    matches!(key.as_bytes().first(), Some(b's' | b'f')) && UNSIGNED_KEYS.contains(&key)
+    key.as_bytes()
+        .first()
+        .is_some_and(|b| UNSIGNED_FIRST.contains(b))
+        && UNSIGNED_KEYS.contains(&key)
 }
 
 /// `key` sorts after `secret`. Against an ASCII key, [`cmp_keys`]'s UTF-16 order is byte order
 /// (they differ only where two non-ASCII characters meet), so the first byte decides unless it
-/// is an `s`.
+/// is the secret key's own.
 #[inline]
 fn after_secret(key: &str) -> bool {
+    const S: u8 = SECRET_KEY.as_bytes()[0];
     match key.as_bytes().first() {
-        Some(&b) if b != b's' => b > b's',
+        Some(&b) if b != S => b > S,
         _ => cmp_keys(key, SECRET_KEY).is_gt(),
     }
 }
