@@ -36,7 +36,20 @@ async fn login(State(client): State<Client>, Json(body): Json<Value>) -> (Status
             Json(json!({"error": "body must be {\"code\": \"...\"}"})),
         );
     };
-    match client.login(&code, &Scope::default()).await {
+    let login = match client.login(&code, &Scope::default()).await {
+        // The code was exchanged but the profile read failed: the code is spent, the tokens are
+        // not. Read the profile again with them rather than send the user back to wx.login().
+        Err(e) if e.tokens().is_some() => match e.tokens() {
+            Some(tokens) => client
+                .user_info(tokens.access_token())
+                .await
+                .map(|user| (tokens.clone(), user))
+                .map_err(|_| e),
+            None => Err(e),
+        },
+        other => other,
+    };
+    match login {
         // A real backend would create its session here, keyed by open_id.
         Ok((_tokens, user)) => (
             StatusCode::OK,
@@ -45,7 +58,7 @@ async fn login(State(client): State<Client>, Json(body): Json<Value>) -> (Status
         Err(e) => {
             let status = match &e {
                 Error::CodeRejected { .. }
-                | Error::CodeAlreadyPresented
+                | Error::CodeAlreadyPresented { .. }
                 | Error::NotAuthorized { .. } => StatusCode::UNAUTHORIZED,
                 Error::Transport(_) | Error::Http { .. } => StatusCode::BAD_GATEWAY,
                 _ if e.is_retryable() => StatusCode::SERVICE_UNAVAILABLE,

@@ -11,7 +11,7 @@ use neux_proto::{ApiError, ApiStatus, Dialect, Envelope, ResponseError, parse_ht
 use neux_transport::HttpResponse;
 use serde::de::DeserializeOwned;
 
-use crate::error::{Error, Skew};
+use crate::error::{Error, SeenBy, Skew};
 
 /// Which kind of call an answer belongs to: the same status means different things in each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +31,9 @@ pub(crate) struct Context<'a> {
     pub dialect: Dialect,
     /// Statuses that mean "this code is refused" (exchange only).
     pub code_rejection: &'a [ApiStatus],
+    /// Statuses that mean "this code was used already" (exchange only); they win over
+    /// `code_rejection`.
+    pub code_used: &'a [ApiStatus],
     /// The client's clock when the answer arrived, to measure skew against `Date`.
     pub now: SystemTime,
 }
@@ -80,6 +83,9 @@ fn classify(
             skew: skew(res, cx.now),
         },
         ApiStatus::NOT_AUTHORIZED => Error::NotAuthorized { message },
+        s if exchange && cx.code_used.contains(&s) => Error::CodeAlreadyPresented {
+            by: SeenBy::Platform { status, message },
+        },
         s if exchange && cx.code_rejection.contains(&s) => Error::CodeRejected { status, message },
         _ => Error::Api { status, message },
     }
@@ -124,6 +130,7 @@ mod tests {
             kind,
             dialect: Dialect::Form,
             code_rejection: &status::CODE_REFUSALS,
+            code_used: &[status::CODE_USED],
             now: UNIX_EPOCH + Duration::from_secs(NOW),
         }
     }
@@ -157,16 +164,30 @@ mod tests {
 
     #[test]
     fn code_refusals_are_known_only_on_the_exchange() {
-        let res = answer(200, None, &refusal(status::CODE_USED.get()));
+        let res = answer(200, None, &refusal(status::CODE_EXPIRED.get()));
         assert!(matches!(
             read::<TokenResponse>(&res, Kind::Exchange),
-            Err(Error::CodeRejected { status, .. }) if status == status::CODE_USED
+            Err(Error::CodeRejected { status, .. }) if status == status::CODE_EXPIRED
         ));
+        // "Already used" is the same error a second presenter gets from the ledger.
+        let used = answer(200, None, &refusal(status::CODE_USED.get()));
+        match read::<TokenResponse>(&used, Kind::Exchange) {
+            Err(e @ Error::CodeAlreadyPresented { .. }) => {
+                assert!(e.needs_new_code() && e.request_may_have_been_sent(), "{e}");
+                assert!(matches!(
+                    e,
+                    Error::CodeAlreadyPresented { by: SeenBy::Platform { status, .. } } if status == status::CODE_USED
+                ));
+            }
+            other => panic!("{other:?}"),
+        }
         for kind in [Kind::Signed, Kind::Unsigned] {
-            assert!(matches!(
-                read::<UserInfo>(&res, kind),
-                Err(Error::Api { status, .. }) if status == status::CODE_USED
-            ));
+            for res in [&res, &used] {
+                assert!(matches!(
+                    read::<UserInfo>(res, kind),
+                    Err(Error::Api { .. })
+                ));
+            }
         }
     }
 

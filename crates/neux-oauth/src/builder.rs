@@ -7,12 +7,21 @@ use neux_proto::{ApiStatus, AppSecret, ClientId, Clock, Dialect, InvalidInput};
 use neux_transport::{AsyncSleep, SystemClock, Transport, TransportConfig};
 
 use crate::error::BuildError;
-use crate::ledger::{CodeLedger, InMemoryLedger};
+use crate::ledger::CodeLedger;
+use crate::memory_ledger::InMemoryLedger;
 use crate::retry::RetryPolicy;
 
 /// How long the platform keeps a code valid, as far as anyone documents: the default for
 /// [`ClientBuilder::code_lifetime`].
 pub const DEFAULT_CODE_LIFETIME: Duration = Duration::from_secs(5 * 60);
+
+/// The shortest [`ClientBuilder::code_lifetime`] a client accepts: a ledger that forgets a code
+/// sooner than the platform does would let it be presented again while it is still live.
+pub const MIN_CODE_LIFETIME: Duration = Duration::from_secs(60);
+
+/// The longest [`ClientBuilder::code_lifetime`] a client accepts (a day: no platform keeps a
+/// one-time code that long, and a ledger must forget codes some time).
+pub const MAX_CODE_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// The statuses neux-sandbox uses for refused codes (unknown, expired, used, other client). The
 /// platform documents none; see [`ClientBuilder::code_rejection_statuses`].
@@ -29,6 +38,7 @@ pub struct ClientBuilder {
     clock: Arc<dyn Clock>,
     retry: RetryPolicy,
     code_rejection: Vec<ApiStatus>,
+    code_used: Vec<ApiStatus>,
     allow_insecure_http: bool,
     ledger: Option<Arc<dyn CodeLedger>>,
     code_lifetime: Duration,
@@ -61,6 +71,7 @@ impl Default for ClientBuilder {
             clock: Arc::new(SystemClock),
             retry: RetryPolicy::default(),
             code_rejection: SANDBOX_CODE_REJECTION_STATUSES.to_vec(),
+            code_used: vec![neux_proto::status::CODE_USED],
             allow_insecure_http: false,
             ledger: None,
             code_lifetime: DEFAULT_CODE_LIFETIME,
@@ -152,16 +163,31 @@ impl ClientBuilder {
         self
     }
 
-    /// Where presented codes are recorded (default: an [`InMemoryLedger`] of 100,000 codes, for
-    /// this client alone). Give every instance of a backend one shared ledger to keep a code
-    /// from being presented once per instance; see [`CodeLedger`].
+    /// Envelope statuses that mean "this code was already used" and become
+    /// [`Error::CodeAlreadyPresented`](crate::Error::CodeAlreadyPresented) with
+    /// [`SeenBy::Platform`](crate::SeenBy::Platform), the error a second presenter gets from
+    /// the ledger. The platform documents none; the default is neux-sandbox's
+    /// ([`status::CODE_USED`](neux_proto::status::CODE_USED)). These win over
+    /// [`code_rejection_statuses`](Self::code_rejection_statuses).
+    pub fn code_used_statuses(mut self, statuses: impl IntoIterator<Item = ApiStatus>) -> Self {
+        self.code_used = statuses.into_iter().collect();
+        self
+    }
+
+    /// Where presented codes are recorded. By default, every client of this process that talks
+    /// to the same base URL as the same client id shares one [`InMemoryLedger`]
+    /// ([`InMemoryLedger::for_process`]), so a client built per request keeps the promise too.
+    /// Give every instance of a backend one shared ledger (`RedisLedger`, feature `redis`) to
+    /// keep a code from being presented once per instance; see [`CodeLedger`]. An `Arc` of a
+    /// ledger is a ledger, to share one value between clients.
     pub fn code_ledger(mut self, ledger: impl CodeLedger + 'static) -> Self {
         self.ledger = Some(Arc::new(ledger));
         self
     }
 
     /// How long a presented code is remembered: at least as long as the platform keeps a code
-    /// valid (default [`DEFAULT_CODE_LIFETIME`], 5 minutes).
+    /// valid (default [`DEFAULT_CODE_LIFETIME`], 5 minutes). [`build`](Self::build) refuses a
+    /// lifetime outside [`MIN_CODE_LIFETIME`]..=[`MAX_CODE_LIFETIME`].
     pub fn code_lifetime(mut self, lifetime: Duration) -> Self {
         self.code_lifetime = lifetime;
         self
@@ -231,6 +257,15 @@ impl ClientBuilder {
                 }
             })?,
         };
+        if !(MIN_CODE_LIFETIME..=MAX_CODE_LIFETIME).contains(&self.code_lifetime) {
+            return Err(BuildError::Invalid {
+                field: "code_lifetime",
+                reason: format!(
+                    "{:?} is outside {MIN_CODE_LIFETIME:?}..={MAX_CODE_LIFETIME:?}: a code must be remembered at least as long as the platform keeps it valid (5 minutes)",
+                    self.code_lifetime
+                ),
+            });
+        }
         let sleeper = self.sleeper.or_else(|| transport.sleeper());
         if sleeper.is_none() && self.retry.max_retries_value() > 0 {
             return Err(BuildError::Invalid {
@@ -240,6 +275,9 @@ impl ClientBuilder {
                     .into(),
             });
         }
+        let ledger = self
+            .ledger
+            .unwrap_or_else(|| InMemoryLedger::for_process(&base, &client_id));
         Ok(Settings {
             client_id,
             secret,
@@ -249,9 +287,8 @@ impl ClientBuilder {
             clock: self.clock,
             retry: self.retry,
             code_rejection: self.code_rejection,
-            ledger: self
-                .ledger
-                .unwrap_or_else(|| Arc::new(InMemoryLedger::default())),
+            code_used: self.code_used,
+            ledger,
             code_lifetime: self.code_lifetime,
             sleeper,
         })
@@ -307,6 +344,7 @@ pub(crate) struct Settings {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) retry: RetryPolicy,
     pub(crate) code_rejection: Vec<ApiStatus>,
+    pub(crate) code_used: Vec<ApiStatus>,
     pub(crate) ledger: Arc<dyn CodeLedger>,
     pub(crate) code_lifetime: Duration,
     pub(crate) sleeper: Option<Arc<dyn AsyncSleep>>,

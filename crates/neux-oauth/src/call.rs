@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use http::Method;
-use neux_proto::{ParamValue, Params, SignedCall};
+use neux_proto::{ParamValue, Params, SignedCall, TOKEN_PATH};
 use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
@@ -117,6 +117,7 @@ impl Client {
 impl Settings {
     async fn call<T: DeserializeOwned>(&self, call: ApiCall) -> Result<T, Error> {
         check_path(&call.path)?;
+        check_not_an_exchange(&call)?;
         let ApiCall {
             path,
             params,
@@ -175,6 +176,36 @@ fn check_path(path: &str) -> Result<(), Error> {
     Ok(())
 }
 
+/// Refuses a code exchange sent as a generic call: it would go around the code ledger, so a
+/// code could reach the platform twice.
+fn check_not_an_exchange(call: &ApiCall) -> Result<(), Error> {
+    let refuse = |what: &str| {
+        Err(Error::InvalidCall(format!(
+            "{what}: a code is exchanged with Client::exchange_code (or login), which records it in the code ledger so it is sent at most once"
+        )))
+    };
+    if same_path(&call.path, TOKEN_PATH) {
+        return refuse("the token path is not a generic call");
+    }
+    if call.params.get("code").is_some() && call.params.get("grantType").is_some() {
+        return refuse("a call with `code` and `grantType` is a code exchange");
+    }
+    Ok(())
+}
+
+/// Whether `path` names `target` as a gateway may read it: percent-decoded, case-insensitive,
+/// repeated and trailing slashes ignored.
+fn same_path(path: &str, target: &str) -> bool {
+    let decoded = percent_encoding::percent_decode_str(path).decode_utf8_lossy();
+    let normal: Vec<&str> = decoded.split('/').filter(|s| !s.is_empty()).collect();
+    let wanted: Vec<&str> = target.split('/').filter(|s| !s.is_empty()).collect();
+    normal.len() == wanted.len()
+        && normal
+            .iter()
+            .zip(&wanted)
+            .all(|(a, b)| a.eq_ignore_ascii_case(b))
+}
+
 /// The text of every sensitive value, to mask wherever a server echoes it.
 fn sensitive_values(params: &Params) -> Vec<String> {
     params
@@ -212,6 +243,34 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_code_exchange_is_not_a_generic_call() {
+        let call = |path: &str, params: Params| ApiCall::new(path, params);
+        let exchange = Params::new()
+            .with("code", "c0de")
+            .and_then(|p| p.with("grantType", "authorization_code"))
+            .unwrap_or_default();
+        for path in [
+            TOKEN_PATH,
+            "/neuopenapi/oauth/mini/accessToken/",
+            "//neuopenapi//oauth/mini/AccessToken",
+            "/neuopenapi/oauth/mini/%61ccessToken",
+        ] {
+            let refused = check_not_an_exchange(&call(path, Params::new()));
+            assert!(
+                matches!(&refused, Err(Error::InvalidCall(m)) if m.contains("exchange_code")),
+                "{path}: {refused:?}"
+            );
+        }
+        assert!(check_not_an_exchange(&call("/neuopenapi/pay/v1/x", exchange)).is_err());
+        let code_only = Params::new().with("code", "c0de").unwrap_or_default();
+        assert!(check_not_an_exchange(&call("/neuopenapi/pay/v1/x", code_only)).is_ok());
+        assert!(
+            check_not_an_exchange(&call("/neuopenapi/oauth/mini/accessTokens", Params::new()))
+                .is_ok()
+        );
     }
 
     #[test]

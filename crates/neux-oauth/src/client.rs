@@ -12,8 +12,8 @@ use tracing::Instrument;
 
 use crate::answer::Kind;
 use crate::builder::{ClientBuilder, Settings};
-use crate::error::{BuildError, Error};
-use crate::ledger::CodeKey;
+use crate::error::{BuildError, Error, SeenBy};
+use crate::ledger::{Claim, CodeKey};
 use crate::pipeline::{Outgoing, Resend, record};
 use crate::token::TokenSet;
 
@@ -80,11 +80,12 @@ impl Client {
 
     /// Exchanges a one-time code for an access token.
     ///
-    /// A code reaches the server at most once per client (per [`CodeLedger`](crate::CodeLedger)): the request is
-    /// retried only when connecting failed before any byte went out, and a code that this client
-    /// has already sent (concurrently, earlier, or in a call that was cancelled or timed out)
-    /// is refused at once with [`Error::CodeAlreadyPresented`], without a request. The tokens
-    /// go only to the call that sent the code.
+    /// A code reaches the server at most once among the clients that share a
+    /// [`CodeLedger`](crate::CodeLedger) (by default, every client of this process for the same
+    /// platform and app): the request is retried only when connecting failed before any byte
+    /// went out, and a code that was already sent (concurrently, earlier, or in a call that was
+    /// cancelled or timed out) is refused at once with [`Error::CodeAlreadyPresented`], without
+    /// a request. The tokens go only to the call that sent the code.
     pub async fn exchange_code(&self, code: &AuthCode, scope: &Scope) -> Result<TokenSet, Error> {
         let span = tracing::info_span!(
             "neux.exchange_code",
@@ -112,14 +113,23 @@ impl Client {
     }
 
     /// The whole login: [`exchange_code`](Self::exchange_code), then [`user_info`](Self::user_info).
+    ///
+    /// When the exchange succeeds and reading the profile then fails, the code is spent but the
+    /// tokens are not lost: the error is [`Error::LoginIncomplete`], which carries them, so the
+    /// caller can retry `user_info` alone ([`Error::tokens`]).
     pub async fn login(
         &self,
         code: &AuthCode,
         scope: &Scope,
     ) -> Result<(TokenSet, UserInfo), Error> {
         let tokens = self.exchange_code(code, scope).await?;
-        let user = self.user_info(tokens.access_token()).await?;
-        Ok((tokens, user))
+        match self.user_info(tokens.access_token()).await {
+            Ok(user) => Ok((tokens, user)),
+            Err(error) => Err(Error::LoginIncomplete {
+                tokens: Box::new(tokens),
+                error: Box::new(error),
+            }),
+        }
     }
 }
 
@@ -136,22 +146,25 @@ impl Settings {
     async fn exchange(&self, code: &AuthCode, scope: &Scope) -> Result<TokenSet, Error> {
         let started = Instant::now();
         let key = CodeKey::of(code);
-        let now = self.clock.now();
-        let until = now.checked_add(self.code_lifetime).unwrap_or(now);
-        let result = match self.ledger.claim(key, now, until).await {
-            Ok(true) => {
+        let claim = self
+            .ledger
+            .claim(&self.client_id, key, self.clock.now(), self.code_lifetime)
+            .await;
+        let result = match claim {
+            Ok(Claim::Won(ticket)) => {
                 let result = self.exchange_claimed(code, scope).await;
                 // Only a request that certainly never left may be presented again. A call
                 // dropped before this line keeps its claim: it may have sent the code.
                 if result
                     .as_ref()
                     .is_err_and(|e| !e.request_may_have_been_sent())
+                    && let Err(e) = self.ledger.release(&self.client_id, key, ticket).await
                 {
-                    self.ledger.release(key).await;
+                    tracing::warn!(error = %e, "could not release the claim of a code that was never sent: it stays unusable until the claim lapses");
                 }
                 result
             }
-            Ok(false) => Err(Error::CodeAlreadyPresented),
+            Ok(Claim::Taken) => Err(Error::CodeAlreadyPresented { by: SeenBy::Ledger }),
             Err(e) => Err(Error::Ledger(e)),
         };
         record(&result, started);

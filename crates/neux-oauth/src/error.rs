@@ -5,6 +5,8 @@ use std::time::Duration;
 use neux_proto::{ApiStatus, DecodeError};
 use neux_transport::TransportError;
 
+use crate::token::TokenSet;
+
 /// How far the server's clock was from ours when it refused a timestamp, measured from its
 /// `Date` header (one-second resolution).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,23 +101,64 @@ pub enum Error {
     /// was sent.**
     #[error("invalid call: {0}")]
     InvalidCall(String),
-    /// This client has already presented this code: concurrently, earlier, or in a call that
-    /// was cancelled or timed out after it may have sent it. **Nothing was sent.** The tokens of
-    /// a code go only to the call that sent it; ask the mini app for a new code
-    /// (`wx.login()`).
-    #[error(
-        "this client has already presented this code (a code is sent at most once); ask the mini app for a new code"
-    )]
-    CodeAlreadyPresented,
-    /// The [`CodeLedger`](crate::CodeLedger) could not record the code, so it was not sent.
+    /// The code was presented before: concurrently, earlier, or in a call that was cancelled or
+    /// timed out after it may have sent it. [`SeenBy`] says who knew. The tokens of a code go
+    /// only to the call that sent it; ask the mini app for a new code (`wx.login()`).
+    #[error("{}", presented_text(by))]
+    CodeAlreadyPresented {
+        /// Who knew: the code ledger (nothing was sent), or the platform (it was sent).
+        by: SeenBy,
+    },
+    /// The [`CodeLedger`](crate::CodeLedger) could not record the code: it was full, or a
+    /// shared store did not answer. **Nothing was sent**, and the code is still unspent.
     #[error(transparent)]
     Ledger(#[from] crate::ledger::LedgerError),
+    /// [`login`](crate::Client::login) exchanged the code, then reading the profile failed. The
+    /// code is spent, but the tokens are not lost: they are here, so the caller can retry
+    /// [`user_info`](crate::Client::user_info) alone with [`tokens`](Self::tokens).
+    #[error(
+        "the code was exchanged, but reading the profile failed: {error}; retry user_info with the tokens this error carries (the code is spent)"
+    )]
+    LoginIncomplete {
+        /// The tokens the exchange yielded (`Debug` shows the token as `[REDACTED]`).
+        tokens: Box<TokenSet>,
+        /// Why reading the profile failed.
+        #[source]
+        error: Box<Error>,
+    },
     /// The request could not be completed.
     #[error(transparent)]
     Transport(#[from] TransportError),
     /// The answer was not what the platform sends.
     #[error(transparent)]
     Decode(#[from] DecodeError),
+}
+
+/// Who knew that a code had been presented before ([`Error::CodeAlreadyPresented`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SeenBy {
+    /// The code ledger: a client sharing it presented the code already. **Nothing was sent.**
+    Ledger,
+    /// The platform: it refused the code as already used (one of
+    /// [`ClientBuilder::code_used_statuses`](crate::ClientBuilder::code_used_statuses)). The
+    /// request was sent. This happens when a client outside the ledger presented the code, or
+    /// when a shared ledger lost a claim (a Redis failover: docs/deploying.md).
+    Platform {
+        /// The envelope status.
+        status: ApiStatus,
+        /// The platform's message, unchanged.
+        message: String,
+    },
+}
+
+fn presented_text(by: &SeenBy) -> String {
+    match by {
+        SeenBy::Ledger => "this code was presented already (a code is sent at most once), so it was not sent again; ask the mini app for a new code".to_owned(),
+        SeenBy::Platform { status, message } => format!(
+            "the platform refused the code as already used (status {status}): {message:?}; ask the mini app for a new code"
+        ),
+    }
 }
 
 /// The 2000 message. When the server shows the string it expected and that string is the one we
@@ -134,11 +177,13 @@ fn signature_text(message: &str, dialect: neux_proto::Dialect, canonical: &str) 
 }
 
 impl Error {
-    /// Whether an idempotent call (`user_info`) may succeed if sent again as it is: exactly
-    /// the failures the client itself retries there (transport failures other than a bad
-    /// request, an oversized answer or no transport, and HTTP 5xx pages). API statuses are
-    /// answers, not accidents: a 2001 needs the clock fixed first. An `exchange_code` is never
-    /// sent again once it may have reached the server: see [`needs_new_code`](Self::needs_new_code).
+    /// Whether the same call may succeed if made again as it is: for an idempotent call
+    /// (`user_info`), exactly the failures the client itself retries there (transport failures
+    /// other than a bad request, an oversized answer or no transport, and HTTP 5xx pages); for
+    /// any call, a [`Ledger`](Self::Ledger) that could not answer (nothing was sent). API
+    /// statuses are answers, not accidents: a 2001 needs the clock fixed first. An
+    /// `exchange_code` is never sent again once it may have reached the server: see
+    /// [`needs_new_code`](Self::needs_new_code).
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::Transport(t) => !matches!(
@@ -148,6 +193,8 @@ impl Error {
                     | TransportError::Unavailable { .. }
             ),
             Self::Http { status, .. } => *status >= 500,
+            // Nothing was sent: the same call may find the ledger able to answer later.
+            Self::Ledger(_) => true,
             _ => false,
         }
     }
@@ -156,17 +203,22 @@ impl Error {
     pub fn request_may_have_been_sent(&self) -> bool {
         match self {
             Self::Transport(e) => e.may_have_been_sent(),
-            Self::CodeAlreadyPresented | Self::Ledger(_) | Self::InvalidCall(_) => false,
+            Self::CodeAlreadyPresented { by } => *by != SeenBy::Ledger,
+            Self::Ledger(_) | Self::InvalidCall(_) => false,
             _ => true,
         }
     }
 
-    /// Whether the code of a failed `exchange_code` can no longer be used with this client: it
-    /// was refused, it may have reached the server (a code is presented at most once, whatever
-    /// the answer), or this client presented it before. Ask the mini app for a new one.
+    /// Whether the code of a failed `exchange_code` or `login` can no longer be used: it was
+    /// refused, it may have reached the server (a code is presented at most once, whatever the
+    /// answer), or it was presented before. Ask the mini app for a new one. For a
+    /// [`LoginIncomplete`](Self::LoginIncomplete) the code is spent too, but its tokens are in
+    /// the error: retry [`user_info`](crate::Client::user_info) with them first.
     pub fn needs_new_code(&self) -> bool {
         match self {
-            Self::CodeRejected { .. } | Self::CodeAlreadyPresented => true,
+            Self::CodeRejected { .. }
+            | Self::CodeAlreadyPresented { .. }
+            | Self::LoginIncomplete { .. } => true,
             // Nothing was sent and nothing recorded: the same code may be tried again.
             Self::Ledger(_) | Self::InvalidCall(_) => false,
             Self::Transport(e) => e.may_have_been_sent(),
@@ -180,6 +232,15 @@ impl Error {
         }
     }
 
+    /// The tokens of a [`login`](crate::Client::login) whose exchange succeeded before the
+    /// profile failed ([`LoginIncomplete`](Self::LoginIncomplete)): retry `user_info` with them.
+    pub fn tokens(&self) -> Option<&TokenSet> {
+        match self {
+            Self::LoginIncomplete { tokens, .. } => Some(tokens),
+            _ => None,
+        }
+    }
+
     /// A short, stable name for the kind of error (for logs, metrics and the CLI).
     pub fn kind(&self) -> &'static str {
         match self {
@@ -189,8 +250,10 @@ impl Error {
             Self::NotAuthorized { .. } => "not_authorized",
             Self::Api { .. } => "api",
             Self::Http { .. } => "http",
-            Self::CodeAlreadyPresented => "code_already_presented",
-            Self::Ledger(_) => "ledger",
+            Self::CodeAlreadyPresented { .. } => "code_already_presented",
+            Self::Ledger(e) if e.is_full() => "ledger_full",
+            Self::Ledger(_) => "ledger_unavailable",
+            Self::LoginIncomplete { .. } => "login_incomplete",
             Self::InvalidCall(_) => "invalid_call",
             Self::Transport(_) => "transport",
             Self::Decode(_) => "decode",
@@ -234,6 +297,18 @@ impl Error {
             Self::Http { status, excerpt } => Self::Http {
                 status,
                 excerpt: m(excerpt),
+            },
+            Self::CodeAlreadyPresented {
+                by: SeenBy::Platform { status, message },
+            } => Self::CodeAlreadyPresented {
+                by: SeenBy::Platform {
+                    status,
+                    message: m(message),
+                },
+            },
+            Self::LoginIncomplete { tokens, error } => Self::LoginIncomplete {
+                tokens,
+                error: Box::new(error.scrub(needle)),
             },
             other => other,
         }

@@ -1,12 +1,14 @@
-//! The record of one-time codes this client has presented: a code goes to the server at most
+//! The record of one-time codes that have been presented: a code goes to the server at most
 //! once, whatever happens to the call that sent it.
+//!
+//! The trait is here; the ledgers are [`InMemoryLedger`](crate::InMemoryLedger) (the default, one
+//! per process and platform) and, with the `redis` feature, `RedisLedger` (one per fleet).
 
-use std::collections::{HashMap, VecDeque};
 use std::fmt;
-use std::sync::Mutex;
-use std::time::SystemTime;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
-use neux_proto::AuthCode;
+use neux_proto::{AuthCode, ClientId};
 use neux_transport::async_trait;
 use sha2::{Digest, Sha256};
 
@@ -28,6 +30,11 @@ impl CodeKey {
         Self(Sha256::digest(code.expose_secret().as_bytes()).into())
     }
 
+    #[cfg(test)]
+    pub(crate) fn from_bytes_for_tests(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
     /// The digest's bytes.
     pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0
@@ -46,226 +53,170 @@ impl fmt::Debug for CodeKey {
     }
 }
 
-/// A ledger could not answer (a shared store was unreachable, say). Nothing was sent.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("the code ledger failed: {reason}")]
-pub struct LedgerError {
-    reason: String,
-}
+/// Names one claim, so that releasing it removes that claim and never a later one.
+///
+/// ```
+/// use neux_oauth::ClaimTicket;
+/// assert_eq!(ClaimTicket::new(7).get(), 7);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ClaimTicket(u64);
 
-impl LedgerError {
-    /// An error with a reason (never put the code in it).
-    pub fn new(reason: impl Into<String>) -> Self {
-        Self {
-            reason: reason.into(),
-        }
+impl ClaimTicket {
+    /// A ticket with a ledger's own number.
+    pub const fn new(n: u64) -> Self {
+        Self(n)
+    }
+
+    /// The ledger's number.
+    pub const fn get(self) -> u64 {
+        self.0
     }
 }
 
-/// Where a [`Client`](crate::Client) records the codes it has presented.
+/// What a [`CodeLedger::claim`] decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// This call recorded the code: it, and only it, may send it. The ticket releases the claim
+    /// if the request certainly never left.
+    Won(ClaimTicket),
+    /// The code is recorded already (and has not expired): it must not be sent.
+    Taken,
+}
+
+/// A ledger could not answer. **Nothing was sent**, and the code is still unspent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LedgerError {
+    /// The ledger is full of live codes: a new one is refused rather than forget one that may
+    /// be replayed (see [`InMemoryLedger`](crate::InMemoryLedger)).
+    #[error(
+        "the code ledger is full ({capacity} live codes); the code was refused and not sent: retry later, and raise the ledger's capacity if this is not a flood"
+    )]
+    Full {
+        /// How many codes the ledger holds at most.
+        capacity: usize,
+    },
+    /// A shared store could not be reached, or answered with an error.
+    #[error("the code ledger at {ledger} failed: {reason}; nothing was sent")]
+    Unavailable {
+        /// Where the ledger is (a store's address, never its password).
+        ledger: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// A shared store did not answer within the ledger's timeout.
+    #[error("the code ledger at {ledger} did not answer within {after:?}; nothing was sent")]
+    Timeout {
+        /// Where the ledger is (a store's address, never its password).
+        ledger: String,
+        /// The timeout that ran out.
+        after: Duration,
+    },
+}
+
+impl LedgerError {
+    /// A store that could not answer (never put a code or a password in either text).
+    ///
+    /// ```
+    /// let e = neux_oauth::LedgerError::unavailable("sql://db.internal/neux", "connection refused");
+    /// assert_eq!(e.to_string(), "the code ledger at sql://db.internal/neux failed: connection refused; nothing was sent");
+    /// ```
+    pub fn unavailable(ledger: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::Unavailable {
+            ledger: ledger.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// Whether the ledger refused the code because it was full (rather than failing to answer).
+    pub fn is_full(&self) -> bool {
+        matches!(self, Self::Full { .. })
+    }
+}
+
+/// Where a [`Client`](crate::Client) records the codes it presents, so that a code reaches the
+/// platform at most once among every client that shares the ledger.
 ///
-/// Before sending a code the client calls [`claim`](Self::claim); only the call that claims the
-/// code sends it. A claim is released only when the client is certain the request never left
-/// (connecting failed): after that, and whenever the request may have reached the server,
-/// the code stays claimed until `expires_at`, whatever happens to the call (success, failure,
-/// timeout, cancellation).
+/// Before sending a code the client calls [`claim`](Self::claim); only the call that wins the
+/// claim sends it. A claim is released only when the client is certain the request never left
+/// (connecting failed). Otherwise, whatever happens to the call (success, failure, timeout,
+/// cancellation), the code stays claimed for `lifetime`.
 ///
-/// The default, [`InMemoryLedger`], covers one process. A backend that runs several instances
-/// behind a load balancer can share one ledger by implementing this trait over a store with an
-/// atomic "set if absent, with expiry" (Redis `SET key 1 NX PXAT ms`, a SQL `INSERT .. ON
-/// CONFLICT DO NOTHING` with an expiry column, DynamoDB's conditional put), keyed by
-/// [`CodeKey::to_hex`].
+/// Who shares a ledger:
+/// - by default, every client in the process that talks to the same platform (base URL) as the
+///   same app (client id) shares one [`InMemoryLedger`](crate::InMemoryLedger), so a client built
+///   per request keeps the promise too;
+/// - [`ClientBuilder::code_ledger`](crate::ClientBuilder::code_ledger) gives a client any other,
+///   and an `Arc<L>` is a ledger too, so one value can serve several clients;
+/// - several instances of a backend share a store: `RedisLedger` (feature `redis`), or an
+///   implementation of this trait over a store with an atomic "set if absent, with expiry" (a
+///   SQL `INSERT .. ON CONFLICT DO NOTHING` with an expiry column, a DynamoDB conditional put),
+///   keyed by the client id and [`CodeKey::to_hex`].
 ///
 /// ```
 /// use std::time::{Duration, SystemTime};
-/// use neux_oauth::{AuthCode, CodeKey, CodeLedger, InMemoryLedger};
+/// use neux_oauth::{AuthCode, Claim, ClientId, CodeKey, CodeLedger, InMemoryLedger};
 /// # futures_lite::future::block_on(async {
 /// let ledger = InMemoryLedger::new(1_000);
+/// let app = ClientId::new("demo-app")?;
 /// let key = CodeKey::of(&AuthCode::new("abc123")?);
-/// let now = SystemTime::now();
-/// let until = now + Duration::from_secs(300);
-/// assert!(ledger.claim(key, now, until).await?);
-/// assert!(!ledger.claim(key, now, until).await?, "a code is claimed once");
+/// let (now, lifetime) = (SystemTime::now(), Duration::from_secs(300));
+/// let Claim::Won(ticket) = ledger.claim(&app, key, now, lifetime).await? else { panic!() };
+/// assert_eq!(ledger.claim(&app, key, now, lifetime).await?, Claim::Taken, "a code is claimed once");
+/// // Connecting failed: nothing left, so the code may be presented again.
+/// ledger.release(&app, key, ticket).await?;
+/// assert!(matches!(ledger.claim(&app, key, now, lifetime).await?, Claim::Won(_)));
 /// # Ok::<(), Box<dyn std::error::Error>>(()) }).unwrap();
 /// ```
 #[async_trait]
 pub trait CodeLedger: Send + Sync + fmt::Debug {
-    /// Records `key` until `expires_at` unless it is already recorded and not yet expired at
-    /// `now`. Returns `true` when this call recorded it: the caller, and only it, may send the
-    /// code. Must be atomic: of concurrent claims of one key, exactly one returns `true`.
+    /// Records `key` for `client_id` for `lifetime` from `now`, unless it is recorded already
+    /// and not yet expired. Must be atomic: of concurrent claims of one key, exactly one wins.
+    /// A ledger that cannot answer returns an error, and the client then sends nothing.
     async fn claim(
         &self,
+        client_id: &ClientId,
         key: CodeKey,
         now: SystemTime,
-        expires_at: SystemTime,
-    ) -> Result<bool, LedgerError>;
+        lifetime: Duration,
+    ) -> Result<Claim, LedgerError>;
 
-    /// Forgets a claim whose request certainly never reached the server, so the code may be
-    /// presented again.
-    async fn release(&self, key: CodeKey);
-}
-
-/// The default [`CodeLedger`]: a map in this process's memory, bounded by count.
-///
-/// Entries expire with the code's lifetime
-/// ([`ClientBuilder::code_lifetime`](crate::ClientBuilder::code_lifetime), 5 minutes by
-/// default). When the ledger is full of live entries, the oldest one is forgotten (and a
-/// warning is logged): size it above the number of logins one code lifetime can see (the
-/// default, 100,000, is 333 logins a second for 5 minutes, about 8 MiB at most).
-#[derive(Debug)]
-pub struct InMemoryLedger {
-    capacity: usize,
-    state: Mutex<Entries>,
-}
-
-#[derive(Debug, Default)]
-struct Entries {
-    live: HashMap<CodeKey, SystemTime>,
-    // Claim order, for expiry and eviction; a released key leaves a stale entry behind, which
-    // is skipped when it reaches the front.
-    order: VecDeque<(CodeKey, SystemTime)>,
-    evicted: u64,
-}
-
-impl Default for InMemoryLedger {
-    fn default() -> Self {
-        Self::new(100_000)
-    }
-}
-
-impl InMemoryLedger {
-    /// A ledger holding at most `capacity` codes (at least 1).
-    pub fn new(capacity: usize) -> Self {
-        Self {
-            capacity: capacity.max(1),
-            state: Mutex::new(Entries::default()),
-        }
-    }
-
-    /// How many codes are recorded (expired ones not yet swept included).
-    pub fn len(&self) -> usize {
-        self.entries().live.len()
-    }
-
-    /// Whether no code is recorded.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// How many live codes were forgotten early because the ledger was full.
-    pub fn evicted(&self) -> u64 {
-        self.entries().evicted
-    }
-
-    fn entries(&self) -> std::sync::MutexGuard<'_, Entries> {
-        // Nothing panics while holding the lock; recover rather than cascade if it ever did.
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn claim_now(&self, key: CodeKey, now: SystemTime, expires_at: SystemTime) -> bool {
-        let mut e = self.entries();
-        if e.live.get(&key).is_some_and(|until| *until > now) {
-            return false;
-        }
-        // Sweep from the oldest: expired entries, stale ones, and, when full, live ones.
-        while let Some(&(old, until)) = e.order.front() {
-            let current = e.live.get(&old) == Some(&until);
-            if current && until > now && e.live.len() < self.capacity {
-                break;
-            }
-            e.order.pop_front();
-            if current {
-                e.live.remove(&old);
-                if until > now {
-                    e.evicted += 1;
-                    tracing::warn!(
-                        capacity = self.capacity,
-                        "code ledger full: forgot the oldest live code; raise its capacity"
-                    );
-                }
-            }
-        }
-        e.live.insert(key, expires_at);
-        e.order.push_back((key, expires_at));
-        // Released keys leave stale entries behind a live front; keep the queue bounded too.
-        if e.order.len() > 2 * self.capacity {
-            let Entries { live, order, .. } = &mut *e;
-            order.retain(|(k, until)| live.get(k) == Some(until));
-        }
-        true
-    }
+    /// Forgets the claim `ticket` won, if it is still the one recorded: its request certainly
+    /// never reached the server, so the code may be presented again.
+    async fn release(
+        &self,
+        client_id: &ClientId,
+        key: CodeKey,
+        ticket: ClaimTicket,
+    ) -> Result<(), LedgerError>;
 }
 
 #[async_trait]
-impl CodeLedger for InMemoryLedger {
+impl<L: CodeLedger + ?Sized> CodeLedger for Arc<L> {
     async fn claim(
         &self,
+        client_id: &ClientId,
         key: CodeKey,
         now: SystemTime,
-        expires_at: SystemTime,
-    ) -> Result<bool, LedgerError> {
-        Ok(self.claim_now(key, now, expires_at))
+        lifetime: Duration,
+    ) -> Result<Claim, LedgerError> {
+        (**self).claim(client_id, key, now, lifetime).await
     }
 
-    async fn release(&self, key: CodeKey) {
-        self.entries().live.remove(&key);
+    async fn release(
+        &self,
+        client_id: &ClientId,
+        key: CodeKey,
+        ticket: ClaimTicket,
+    ) -> Result<(), LedgerError> {
+        (**self).release(client_id, key, ticket).await
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
-
-    fn key(n: u8) -> CodeKey {
-        CodeKey([n; 32])
-    }
-
-    fn at(s: u64) -> SystemTime {
-        SystemTime::UNIX_EPOCH + Duration::from_secs(s)
-    }
-
-    #[test]
-    fn a_key_is_claimed_once_until_it_expires() {
-        let l = InMemoryLedger::new(10);
-        assert!(l.claim_now(key(1), at(0), at(300)));
-        assert!(!l.claim_now(key(1), at(299), at(599)));
-        assert!(l.claim_now(key(1), at(300), at(600)), "expired: claimable");
-        assert!(!l.claim_now(key(1), at(301), at(601)));
-    }
-
-    #[test]
-    fn release_makes_a_key_claimable_and_leaves_no_stale_eviction() {
-        let l = InMemoryLedger::new(2);
-        assert!(l.claim_now(key(1), at(0), at(300)));
-        futures_lite::future::block_on(l.release(key(1)));
-        assert!(l.claim_now(key(1), at(1), at(301)));
-        assert!(l.claim_now(key(2), at(2), at(302)));
-        // The stale (0, 300) entry of key 1 must not evict its newer claim.
-        assert!(!l.claim_now(key(1), at(3), at(303)));
-        assert_eq!(l.evicted(), 0);
-        assert_eq!(l.len(), 2);
-    }
-
-    #[test]
-    fn capacity_bounds_the_map_sweeping_expired_first_then_oldest() {
-        let l = InMemoryLedger::new(3);
-        for n in 0..3 {
-            assert!(l.claim_now(key(n), at(u64::from(n)), at(10 + u64::from(n))));
-        }
-        // At 10 the first has expired: it goes, nothing live is evicted.
-        assert!(l.claim_now(key(3), at(10), at(20)));
-        assert_eq!((l.len(), l.evicted()), (3, 0));
-        // Full of live entries: the oldest live one (key 1) is forgotten.
-        assert!(l.claim_now(key(4), at(10), at(20)));
-        assert_eq!((l.len(), l.evicted()), (3, 1));
-        assert!(!l.claim_now(key(2), at(10), at(20)), "younger entries stay");
-        for n in 5..200 {
-            l.claim_now(key(n), at(10), at(20));
-        }
-        assert!(l.len() <= 3);
-        assert!(l.entries().order.len() <= 3 + 1);
-    }
 
     #[test]
     fn debug_shows_a_fingerprint_only() {

@@ -111,15 +111,20 @@ mod call;
 mod client;
 mod error;
 mod ledger;
+mod memory_ledger;
 mod pipeline;
 mod retry;
 mod token;
 
-pub use builder::{ClientBuilder, DEFAULT_CODE_LIFETIME, SANDBOX_CODE_REJECTION_STATUSES};
+pub use builder::{
+    ClientBuilder, DEFAULT_CODE_LIFETIME, MAX_CODE_LIFETIME, MIN_CODE_LIFETIME,
+    SANDBOX_CODE_REJECTION_STATUSES,
+};
 pub use call::ApiCall;
 pub use client::Client;
-pub use error::{BuildError, Error, Skew};
-pub use ledger::{CodeKey, CodeLedger, InMemoryLedger, LedgerError};
+pub use error::{BuildError, Error, SeenBy, Skew};
+pub use ledger::{Claim, ClaimTicket, CodeKey, CodeLedger, LedgerError};
+pub use memory_ledger::{DEFAULT_LEDGER_CAPACITY, InMemoryLedger};
 pub use retry::RetryPolicy;
 pub use token::{MAX_TOKEN_LIFETIME, TokenSet};
 

@@ -82,6 +82,7 @@ impl Settings {
             kind,
             dialect: self.dialect,
             code_rejection: &self.code_rejection,
+            code_used: &self.code_used,
             now: self.clock.now(),
         }
     }

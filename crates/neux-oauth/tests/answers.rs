@@ -99,7 +99,10 @@ proptest! {
             .retry(RetryPolicy::none())
             .build()
             .unwrap();
-        let code = AuthCode::new("a-code").unwrap();
+        // A fresh code per case: one code is presented once per process and platform.
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let code = AuthCode::new(format!("a-code-{n}")).unwrap();
         let token = AccessToken::new("a.b.c").unwrap();
         futures_lite::future::block_on(async {
             if let Ok(tokens) = client.exchange_code(&code, &Scope::default()).await {
@@ -114,7 +117,10 @@ proptest! {
 /// What the client makes of numbers past the integer limits, or negative, in an answer.
 #[test]
 fn out_of_range_and_negative_numbers_in_answers() {
+    // Each answer is for a fresh code: one code is presented once per process.
+    let codes = std::sync::atomic::AtomicU32::new(0);
     let outcome = |body: String| {
+        let n = codes.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mock = MockTransport::new();
         mock.push_json(200, &body);
         let client = Client::builder()
@@ -125,7 +131,7 @@ fn out_of_range_and_negative_numbers_in_answers() {
             .retry(RetryPolicy::none())
             .build()
             .unwrap();
-        let code = AuthCode::new("a-code").unwrap();
+        let code = AuthCode::new(format!("a-code-{n}")).unwrap();
         futures_lite::future::block_on(client.exchange_code(&code, &Scope::default()))
     };
     let envelope = |status: &str, expire: &str| {

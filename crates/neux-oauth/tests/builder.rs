@@ -1,7 +1,11 @@
 //! Building a client: required settings, the environment, and what is refused.
 #![allow(clippy::unwrap_used)]
 
-use neux_oauth::{BuildError, Client, Dialect};
+use std::time::Duration;
+
+use neux_oauth::{
+    BuildError, Client, DEFAULT_CODE_LIFETIME, Dialect, MAX_CODE_LIFETIME, MIN_CODE_LIFETIME,
+};
 
 fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
     move |name| {
@@ -173,4 +177,33 @@ fn client_is_send_sync_and_cheap_to_clone() {
     assert_send_sync::<Client>();
     assert_send_sync::<neux_oauth::TokenSet>();
     assert_send_sync::<neux_oauth::Error>();
+}
+
+#[test]
+fn code_lifetimes_outside_the_sane_range_are_refused() {
+    let with = |lifetime: Duration| {
+        Client::builder()
+            .client_id("app")
+            .secret("secret")
+            .base_url("https://api.example.test")
+            .code_lifetime(lifetime)
+            .build()
+    };
+    for bad in [
+        Duration::ZERO,
+        Duration::from_secs(59),
+        MAX_CODE_LIFETIME + Duration::from_secs(1),
+        Duration::MAX,
+    ] {
+        match with(bad) {
+            Err(BuildError::Invalid { field, reason }) => {
+                assert_eq!(field, "code_lifetime");
+                assert!(reason.contains("5 minutes"), "{reason}");
+            }
+            other => panic!("{bad:?}: {other:?}"),
+        }
+    }
+    for good in [MIN_CODE_LIFETIME, DEFAULT_CODE_LIFETIME, MAX_CODE_LIFETIME] {
+        assert!(with(good).is_ok(), "{good:?}");
+    }
 }

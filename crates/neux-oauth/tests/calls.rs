@@ -165,6 +165,35 @@ async fn keys_the_client_adds_and_bad_paths_are_refused_before_sending() {
     assert_eq!(sb.requests().len(), 0, "nothing was sent");
 }
 
+#[tokio::test]
+async fn a_code_exchange_cannot_go_around_the_ledger_as_a_generic_call() {
+    let sb = sandbox().await;
+    let c = builder(&sb, Dialect::Json).build().unwrap();
+    let code = mint(&sb, "user.info", neux_sandbox::UserSpec::default());
+    let exchange = Params::new()
+        .with("code", code.expose_secret())
+        .and_then(|p| p.with("grantType", "authorization_code"))
+        .and_then(|p| p.with("scope", "user.info"))
+        .unwrap();
+    for path in [TOKEN_PATH, "/neuopenapi/oauth/mini/accessToken/", PATH] {
+        let e = c
+            .call::<Value>(ApiCall::new(path, exchange.clone()))
+            .await
+            .unwrap_err();
+        match &e {
+            Error::InvalidCall(m) => assert!(m.contains("exchange_code"), "{m}"),
+            other => panic!("{path}: {other:?}"),
+        }
+        assert!(!e.request_may_have_been_sent() && !e.needs_new_code());
+    }
+    assert_eq!(sb.requests().len(), 0, "nothing was sent");
+    // The code is still whole: the exchange presents it, once.
+    c.exchange_code(&code, &neux_oauth::Scope::default())
+        .await
+        .unwrap();
+    assert_eq!(presentations(&sb, &code), 1);
+}
+
 fn fault(sb: &Sandbox, count: u32, fault: FaultSpec, when: FaultTiming) {
     sb.inject_fault(FaultRule {
         path: PATH.into(),

@@ -7,7 +7,7 @@ use neux_oauth::status;
 use std::time::Duration;
 
 use common::*;
-use neux_oauth::{Client, Dialect, Error, Scope, SkewedClock};
+use neux_oauth::{Client, Dialect, Error, Scope, SeenBy, SkewedClock};
 use neux_sandbox::{FaultRule, FaultSpec, FaultTiming, UserSpec};
 
 fn fault(path: &str, count: u32, fault: FaultSpec, when: FaultTiming) -> FaultRule {
@@ -28,9 +28,13 @@ fn assert_clean(err: &Error, secrets: &[&str]) {
 async fn wrong_secret_is_a_signature_error_and_keeps_the_code() {
     let sb = sandbox().await;
     let code = mint(&sb, "user.info", UserSpec::default());
+    // Each client has a ledger of its own, as a backend restarted with another secret would:
+    // clients of one process share one, and it would refuse the code after its first answer.
+    let restarted = || neux_oauth::InMemoryLedger::new(16);
     for dialect in [Dialect::Json, Dialect::Form] {
         let client = builder(&sb, dialect)
             .secret("not-the-secret")
+            .code_ledger(restarted())
             .build()
             .unwrap();
         let err = client
@@ -53,7 +57,10 @@ async fn wrong_secret_is_a_signature_error_and_keeps_the_code() {
     }
     // The sandbox refused the signature before looking at the code: a client with the right
     // secret (a backend restarted with it) can still use it.
-    let client = builder(&sb, Dialect::Json).build().unwrap();
+    let client = builder(&sb, Dialect::Json)
+        .code_ledger(restarted())
+        .build()
+        .unwrap();
     client
         .exchange_code(&code, &Scope::default())
         .await
@@ -94,19 +101,37 @@ async fn used_and_unknown_codes_are_code_rejections() {
         .exchange_code(&code, &Scope::default())
         .await
         .unwrap();
-    // This client refuses to present the code again; another one (a second backend instance
-    // without a shared ledger) meets the platform's refusal.
-    let other = builder(&sb, Dialect::Json).build().unwrap();
+    // Another client of this process shares the ledger: it refuses without sending.
+    let same_process = builder(&sb, Dialect::Json).build().unwrap();
+    let err = same_process
+        .exchange_code(&code, &Scope::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::CodeAlreadyPresented { by: SeenBy::Ledger }),
+        "{err:?}"
+    );
+    assert_eq!(presentations(&sb, &code), 1);
+    // A second backend instance without a shared ledger meets the platform's refusal, as the
+    // same typed error.
+    let other = builder(&sb, Dialect::Json)
+        .code_ledger(neux_oauth::InMemoryLedger::new(16))
+        .build()
+        .unwrap();
     let err = other
         .exchange_code(&code, &Scope::default())
         .await
         .unwrap_err();
-    let Error::CodeRejected { status, .. } = &err else {
+    let Error::CodeAlreadyPresented {
+        by: SeenBy::Platform { status, .. },
+    } = &err
+    else {
         panic!("{err:?}")
     };
     assert_eq!(*status, status::CODE_USED);
-    assert!(err.needs_new_code() && !err.is_retryable());
+    assert!(err.needs_new_code() && !err.is_retryable() && err.request_may_have_been_sent());
     assert_clean(&err, &[code.expose_secret()]);
+    assert_eq!(presentations(&sb, &code), 2);
 
     let unknown = neux_oauth::AuthCode::new("never-issued").unwrap();
     let err = client
@@ -118,9 +143,11 @@ async fn used_and_unknown_codes_are_code_rejections() {
         "{err:?}"
     );
 
-    // With no rejection statuses configured, the same answer is carried through as Api.
+    // With no statuses configured, the same answer is carried through as Api.
     let strict = builder(&sb, Dialect::Json)
         .code_rejection_statuses([])
+        .code_used_statuses([])
+        .code_ledger(neux_oauth::InMemoryLedger::new(16))
         .build()
         .unwrap();
     let err = strict
@@ -302,7 +329,14 @@ async fn connection_refused_is_a_connect_error_that_leaves_the_code_unspent() {
 async fn error_messages_snapshot() {
     let sb = sandbox().await;
     let code = mint(&sb, "user.info", UserSpec::default());
-    let wrong = builder(&sb, Dialect::Form).secret("wrong").build().unwrap();
+    // Clients with ledgers of their own, as in other processes: the process's shared ledger
+    // would refuse the code before the platform could.
+    let own = || neux_oauth::InMemoryLedger::new(16);
+    let wrong = builder(&sb, Dialect::Form)
+        .secret("wrong")
+        .code_ledger(own())
+        .build()
+        .unwrap();
     let sig = wrong
         .exchange_code(&code, &Scope::default())
         .await
@@ -316,6 +350,7 @@ async fn error_messages_snapshot() {
         .unwrap_err()
         .to_string();
     let used = builder(&sb, Dialect::Form)
+        .code_ledger(own())
         .build()
         .unwrap()
         .exchange_code(&code, &Scope::default())

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
-use neux_oauth::{Dialect, Error, Scope};
+use neux_oauth::{Dialect, Error, Scope, SeenBy};
 use neux_sandbox::{FaultRule, FaultSpec, FaultTiming, UserSpec};
 
 /// Holds the token call's answer for a minute after the code was spent.
@@ -36,7 +36,7 @@ async fn until_presented(sb: &neux_sandbox::Sandbox, code: &neux_oauth::AuthCode
 
 fn assert_already_presented(result: Result<neux_oauth::TokenSet, Error>) {
     match result {
-        Err(e @ Error::CodeAlreadyPresented) => {
+        Err(e @ Error::CodeAlreadyPresented { by: SeenBy::Ledger }) => {
             assert!(e.needs_new_code());
             assert!(!e.request_may_have_been_sent());
             assert!(!e.is_retryable());
@@ -87,7 +87,10 @@ async fn a_login_under_timeout_that_gives_up_keeps_its_code_spent() {
     );
     let again = client.login(&code, &Scope::default()).await;
     assert!(
-        matches!(again, Err(Error::CodeAlreadyPresented)),
+        matches!(
+            again,
+            Err(Error::CodeAlreadyPresented { by: SeenBy::Ledger })
+        ),
         "{again:?}"
     );
     assert_eq!(presentations(&sb, &code), 1, "and was not sent again");
@@ -164,7 +167,7 @@ async fn a_code_that_never_left_may_be_presented_again() {
         .await
         .unwrap_err();
     assert!(
-        !matches!(e, Error::CodeAlreadyPresented),
+        !matches!(e, Error::CodeAlreadyPresented { by: SeenBy::Ledger }),
         "a code that never left is not spent: {e}"
     );
 }
@@ -196,7 +199,7 @@ async fn race(cancel_some: bool) -> (usize, usize, usize, usize) {
     for t in tasks {
         match t.await.unwrap() {
             Some(Ok(_)) => tokens += 1,
-            Some(Err(Error::CodeAlreadyPresented)) => refused += 1,
+            Some(Err(Error::CodeAlreadyPresented { by: SeenBy::Ledger })) => refused += 1,
             Some(Err(e)) => panic!("unexpected error: {e}"),
             None => cancelled += 1,
         }
@@ -204,7 +207,7 @@ async fn race(cancel_some: bool) -> (usize, usize, usize, usize) {
     // Whatever happened to the claimant, the code stays spent on this client.
     assert!(matches!(
         client.exchange_code(&code, &Scope::default()).await,
-        Err(Error::CodeAlreadyPresented)
+        Err(Error::CodeAlreadyPresented { by: SeenBy::Ledger })
     ));
     (tokens, refused, cancelled, presentations(&sb, &code))
 }
@@ -230,4 +233,134 @@ async fn of_100_concurrent_presenters_some_cancelling_at_most_one_gets_tokens() 
             assert_eq!(seen, 1);
         }
     }
+}
+
+#[tokio::test]
+async fn clients_built_separately_in_one_process_send_a_code_once_between_them() {
+    let sb = sandbox().await;
+    let code = mint(&sb, "user.info", UserSpec::default());
+    // A handler that builds its client per request, as `Client::from_env()` in a handler does.
+    let per_request = || builder(&sb, Dialect::Json).build().unwrap();
+    per_request().login(&code, &Scope::default()).await.unwrap();
+    assert_already_presented(per_request().exchange_code(&code, &Scope::default()).await);
+    // Another dialect or transport is the same platform and app: the same ledger.
+    assert_already_presented(
+        builder(&sb, Dialect::Form)
+            .build()
+            .unwrap()
+            .exchange_code(&code, &Scope::default())
+            .await,
+    );
+    assert_eq!(presentations(&sb, &code), 1);
+}
+
+#[tokio::test]
+async fn concurrent_clients_built_separately_send_a_code_once() {
+    let sb = sandbox().await;
+    let code = mint(&sb, "user.info", UserSpec::default());
+    let barrier = Arc::new(tokio::sync::Barrier::new(20));
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let (client, code, barrier) = (
+            builder(&sb, Dialect::Json).build().unwrap(),
+            code.clone(),
+            barrier.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            client.exchange_code(&code, &Scope::default()).await.is_ok()
+        }));
+    }
+    let mut tokens = 0;
+    for t in tasks {
+        tokens += usize::from(t.await.unwrap());
+    }
+    assert_eq!((tokens, presentations(&sb, &code)), (1, 1));
+}
+
+#[tokio::test]
+async fn one_ledger_value_can_be_shared_explicitly() {
+    let sb = sandbox().await;
+    let shared = Arc::new(neux_oauth::InMemoryLedger::new(100));
+    let code = mint(&sb, "user.info", UserSpec::default());
+    let a = builder(&sb, Dialect::Json)
+        .code_ledger(shared.clone())
+        .build()
+        .unwrap();
+    let b = builder(&sb, Dialect::Json)
+        .code_ledger(shared.clone())
+        .build()
+        .unwrap();
+    a.exchange_code(&code, &Scope::default()).await.unwrap();
+    assert_already_presented(b.exchange_code(&code, &Scope::default()).await);
+    assert_eq!((shared.len(), presentations(&sb, &code)), (1, 1));
+}
+
+#[tokio::test]
+async fn a_flood_of_junk_codes_cannot_make_a_full_ledger_forget_a_spent_one() {
+    let sb = sandbox().await;
+    let client = builder(&sb, Dialect::Json)
+        .code_ledger(neux_oauth::InMemoryLedger::new(3))
+        .build()
+        .unwrap();
+    let spent = mint(&sb, "user.info", UserSpec::default());
+    client.login(&spent, &Scope::default()).await.unwrap();
+    let mut refused = 0;
+    for n in 0..3 {
+        let junk = neux_oauth::AuthCode::new(format!("junk-{n}")).unwrap();
+        match client.exchange_code(&junk, &Scope::default()).await {
+            Err(Error::CodeRejected { .. }) => {}
+            Err(e @ Error::Ledger(_)) => {
+                assert_eq!(e.kind(), "ledger_full");
+                assert!(!e.request_may_have_been_sent() && !e.needs_new_code() && e.is_retryable());
+                assert_eq!(presentations(&sb, &junk), 0, "a refused code is not sent");
+                refused += 1;
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(refused, 1, "two junk codes fit beside the spent one");
+    // A leaked copy of the spent code, replayed after the flood.
+    assert_already_presented(client.exchange_code(&spent, &Scope::default()).await);
+    assert_eq!(presentations(&sb, &spent), 1);
+}
+
+#[tokio::test]
+async fn a_login_whose_profile_fails_keeps_the_tokens_of_its_spent_code() {
+    let sb = sandbox().await;
+    let client = builder(&sb, Dialect::Json).build().unwrap();
+    let code = mint(&sb, "user.info", UserSpec::default());
+    // More 502s than the client retries.
+    sb.inject_fault(FaultRule {
+        path: USER_PATH.into(),
+        count: 3,
+        fault: FaultSpec::Status { status: 502 },
+        when: FaultTiming::Before,
+    })
+    .unwrap();
+    let err = client.login(&code, &Scope::default()).await.unwrap_err();
+    let Error::LoginIncomplete { tokens, error } = &err else {
+        panic!("{err:?}")
+    };
+    assert!(
+        matches!(**error, Error::Http { status: 502, .. }),
+        "{error:?}"
+    );
+    // The truth: the code is spent (a new login needs a new code)...
+    assert!(err.needs_new_code() && !err.is_retryable() && err.request_may_have_been_sent());
+    assert_eq!(err.kind(), "login_incomplete");
+    // ...but the tokens are here, redacted in every text, and the profile reads with them.
+    let text = format!("{err} {err:?}");
+    assert!(
+        !text.contains(tokens.access_token().expose_secret()),
+        "{text}"
+    );
+    assert!(!text.contains(code.expose_secret()), "{text}");
+    let user = client.user_info(tokens.access_token()).await.unwrap();
+    assert_eq!(user.nick_name.as_deref(), Some("Sandbox User"));
+    assert_eq!(
+        err.tokens().map(|t| t.scope().to_string()),
+        Some("user.info".into())
+    );
+    assert_eq!(presentations(&sb, &code), 1);
 }

@@ -63,12 +63,14 @@ async fn no_public_type_prints_a_secret_code_or_token() {
     // neux-oauth
     let ledger = InMemoryLedger::new(8);
     let now = std::time::SystemTime::now();
-    assert!(
+    let app = ClientId::new("app").unwrap();
+    assert!(matches!(
         ledger
-            .claim(CodeKey::of(&code), now, now + Duration::from_secs(60))
+            .claim(&app, CodeKey::of(&code), now, Duration::from_secs(60))
             .await
-            .unwrap()
-    );
+            .unwrap(),
+        neux_oauth::Claim::Won(_)
+    ));
     shown.push((
         "CodeKey",
         format!("{:?} {}", CodeKey::of(&code), CodeKey::of(&code).to_hex()),

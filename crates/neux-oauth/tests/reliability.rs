@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::*;
-use neux_oauth::{AuthCode, Client, Dialect, Error, RetryPolicy, Scope};
+use neux_oauth::{AuthCode, Client, Dialect, Error, RetryPolicy, Scope, SeenBy};
 use neux_sandbox::{FaultRule, FaultSpec, FaultTiming, UserSpec};
 
 fn rule(path: &str, count: u32, fault: FaultSpec, when: FaultTiming) -> FaultRule {
@@ -93,7 +93,13 @@ async fn a_thousand_logins_with_ten_percent_faults() {
                 };
                 let t = Instant::now();
                 let r = client.login(&code, &Scope::default()).await;
-                outcomes.push((t.elapsed(), r.map(|_| ()).map_err(|e| e.kind())));
+                // A profile that failed after the exchange keeps the tokens in the error.
+                let kept = r.as_ref().err().and_then(Error::tokens).cloned();
+                let r = r.map(|_| ()).map_err(|e| match e {
+                    Error::LoginIncomplete { error, .. } => error.kind(),
+                    e => e.kind(),
+                });
+                outcomes.push((t.elapsed(), r, kept));
             }
             outcomes
         }));
@@ -106,11 +112,11 @@ async fn a_thousand_logins_with_ten_percent_faults() {
         outcomes.extend(t);
     }
     assert_eq!(outcomes.len(), 1000);
-    let worst = outcomes.iter().map(|(d, _)| *d).max().unwrap();
+    let worst = outcomes.iter().map(|(d, ..)| *d).max().unwrap();
     // One exchange and up to three profile attempts, each at most the 1 s timeout, plus backoff
     // (at most 2 x 50 ms) and a margin.
     assert!(worst < Duration::from_secs(4 + 5), "a login took {worst:?}");
-    let failed: Vec<&'static str> = outcomes.iter().filter_map(|(_, r)| r.err()).collect();
+    let failed: Vec<&'static str> = outcomes.iter().filter_map(|(_, r, _)| r.err()).collect();
     assert!(
         failed
             .iter()
@@ -141,6 +147,13 @@ async fn a_thousand_logins_with_ten_percent_faults() {
         faulted_token_requests, 100,
         "every token fault saw its code"
     );
+    // No login lost the tokens of a code it spent: those whose profile failed kept them, and
+    // they read the profile now that the faults are spent.
+    let kept: Vec<_> = outcomes.into_iter().filter_map(|(.., t)| t).collect();
+    assert!(!kept.is_empty(), "no profile failed after an exchange");
+    for tokens in &kept {
+        client.user_info(tokens.access_token()).await.unwrap();
+    }
     // Backoff sleeps end; nothing is left running.
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert!(
@@ -419,5 +432,8 @@ async fn debug_and_display_of_a_whole_login_show_no_secrets() {
     ] {
         assert!(!text.contains(s), "{s} leaked: {text}");
     }
-    assert!(matches!(failure, Error::CodeAlreadyPresented));
+    assert!(matches!(
+        failure,
+        Error::CodeAlreadyPresented { by: SeenBy::Ledger }
+    ));
 }

@@ -36,8 +36,12 @@ fn connect_error() -> TransportError {
     })
 }
 
+/// A fresh code: every client of this process for one platform and app shares a ledger, and a
+/// code is presented once.
 fn code() -> AuthCode {
-    AuthCode::new("one-time-code").unwrap()
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    AuthCode::new(format!("one-time-code-{n}")).unwrap()
 }
 
 #[tokio::test]
@@ -79,10 +83,12 @@ async fn exchange_retries_only_what_was_never_sent() {
 async fn exchange_request_is_exact() {
     let mock = MockTransport::new();
     mock.push_json(200, TOKEN_OK);
+    let code = code();
     let tokens = client(&mock)
-        .exchange_code(&code(), &Scope::default())
+        .exchange_code(&code, &Scope::default())
         .await
         .unwrap();
+    let c = code.expose_secret();
     let left = tokens.expires_in();
     assert!(
         left > Duration::from_secs(59) && left <= Duration::from_secs(60),
@@ -100,14 +106,14 @@ async fn exchange_request_is_exact() {
     // The signature, recomputed from the spec's rule over what was sent (no neux code), and the
     // body compared byte for byte.
     let canonical = format!(
-        "clientId=appcode=one-time-codegrantType=authorization_codescope=user.infosecret=secrettimestamp={ts}"
+        "clientId=appcode={c}grantType=authorization_codescope=user.infosecret=secrettimestamp={ts}"
     );
     use sha2::Digest;
     let sign = hex::encode(sha2::Sha256::digest(canonical.as_bytes()));
     assert_eq!(
         std::str::from_utf8(req.body()).unwrap(),
         format!(
-            r#"{{"clientId":"app","code":"one-time-code","grantType":"authorization_code","scope":"user.info","timestamp":{ts},"sign":"{sign}"}}"#
+            r#"{{"clientId":"app","code":"{c}","grantType":"authorization_code","scope":"user.info","timestamp":{ts},"sign":"{sign}"}}"#
         )
     );
 }
@@ -167,15 +173,19 @@ async fn no_retry_policy_means_one_attempt() {
 #[tokio::test]
 async fn a_server_echoing_the_code_or_token_is_scrubbed() {
     let mock = MockTransport::new();
+    let code = code();
     mock.push_json(
         200,
-        r#"{"responseHeader":{"status":4999,"msg":"bad code one-time-code"}}"#,
+        &format!(
+            r#"{{"responseHeader":{{"status":4999,"msg":"bad code {}"}}}}"#,
+            code.expose_secret()
+        ),
     );
     let err = client(&mock)
-        .exchange_code(&code(), &Scope::default())
+        .exchange_code(&code, &Scope::default())
         .await
         .unwrap_err();
-    assert!(!err.to_string().contains("one-time-code"), "{err}");
+    assert!(!err.to_string().contains(code.expose_secret()), "{err}");
     let mock = MockTransport::new();
     mock.push_json(
         200,
@@ -305,13 +315,11 @@ async fn request_may_have_been_sent_and_needs_new_code_follow_what_the_exchange_
             .retry(RetryPolicy::none())
             .build()
             .unwrap();
-        let err = c
-            .exchange_code(&code(), &Scope::default())
-            .await
-            .unwrap_err();
+        let code = code();
+        let err = c.exchange_code(&code, &Scope::default()).await.unwrap_err();
         // The client presents the code again exactly when the helpers say it may.
         mock.push_json(200, TOKEN_OK);
-        let again = c.exchange_code(&code(), &Scope::default()).await;
+        let again = c.exchange_code(&code, &Scope::default()).await;
         let presented_again = mock.requests().len() == 2;
         assert_eq!(presented_again, expected, "{name}: presented again");
         assert_eq!(presented_again, !err.needs_new_code(), "{name}: {err:?}");
