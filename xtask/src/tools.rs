@@ -1,10 +1,10 @@
 //! What `cargo xtask ci` needs besides Rust, checked before anything slow runs.
 //!
 //! The one behaviour: a missing tool is installed, then the check goes on. Cargo tools go
-//! through `cargo install --locked` (into `CARGO_INSTALL_ROOT` or `~/.cargo`); OpenSSL's headers,
-//! which only the surf transport's test runs need, come from the system's package manager
-//! (`apt-get`, as root). Where an install is impossible (no root, no apt-get), the check stops at
-//! once and prints the exact command to run.
+//! through `cargo install --locked` (into `CARGO_INSTALL_ROOT` or `~/.cargo`); system parts
+//! (OpenSSL's headers for the surf runs, `redis-server` for the shared ledger's tests) come from
+//! the system's package manager (`apt-get`, as root). Where an install is impossible (no root, no
+//! apt-get), the check stops at once and prints the exact command to run.
 
 use std::process::{Command, Stdio};
 
@@ -54,7 +54,7 @@ pub(crate) fn ensure(audit_wanted: bool) -> Result<(), String> {
             )
         })?;
     }
-    ensure_openssl_headers()
+    ensure_system_parts()
 }
 
 fn has_cargo_subcommand(name: &str) -> bool {
@@ -66,42 +66,100 @@ fn has_cargo_subcommand(name: &str) -> bool {
         .is_ok_and(|s| s.success())
 }
 
-fn openssl_found() -> bool {
-    Command::new("pkg-config")
-        .args(["--exists", "openssl"])
-        .status()
-        .is_ok_and(|s| s.success())
+/// A part the checks need from the system's package manager.
+struct SystemPart {
+    /// What it is, for messages.
+    name: &'static str,
+    /// Debian's packages that provide it.
+    packages: &'static [&'static str],
+    /// The same for other systems, for the message when it cannot be installed here.
+    elsewhere: &'static str,
+    needed_for: &'static str,
+    present: fn() -> bool,
 }
 
-/// The surf transport builds native TLS against OpenSSL: its headers and pkg-config are needed
-/// for the test runs with the `surf` feature (the default build needs neither).
-fn ensure_openssl_headers() -> Result<(), String> {
-    if openssl_found() {
-        println!("    OpenSSL headers (for the surf runs): found");
+const SYSTEM_PARTS: &[SystemPart] = &[
+    SystemPart {
+        name: "OpenSSL headers",
+        packages: &["libssl-dev", "pkg-config"],
+        elsewhere: "`sudo dnf install openssl-devel pkgconf` (Fedora), `brew install openssl pkg-config` (macOS)",
+        needed_for: "the surf and native-TLS test runs",
+        present: || {
+            Command::new("pkg-config")
+                .args(["--exists", "openssl"])
+                .status()
+                .is_ok_and(|s| s.success())
+        },
+    },
+    SystemPart {
+        name: "Redis 7 (redis-server, redis-cli)",
+        packages: &["redis-server"],
+        elsewhere: "`sudo dnf install redis` (Fedora), `brew install redis` (macOS)",
+        needed_for: "the shared code ledger's tests, which start their own servers",
+        present: || on_path("redis-server") && on_path("redis-cli"),
+    },
+];
+
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
+}
+
+/// Installs, with `apt-get` as root, every system part that is missing; otherwise stops with
+/// the command to run.
+fn ensure_system_parts() -> Result<(), String> {
+    let missing: Vec<&SystemPart> = SYSTEM_PARTS.iter().filter(|p| !(p.present)()).collect();
+    for part in SYSTEM_PARTS.iter().filter(|p| (p.present)()) {
+        println!("    {} (for {}): found", part.name, part.needed_for);
+    }
+    if missing.is_empty() {
         return Ok(());
     }
-    const PACKAGES: &str = "libssl-dev pkg-config";
+    let packages: Vec<&str> = missing
+        .iter()
+        .flat_map(|p| p.packages.iter().copied())
+        .collect();
     let apt = Command::new("apt-get")
         .arg("--version")
         .stdout(Stdio::null())
         .status()
         .is_ok_and(|s| s.success());
     if apt && is_root() {
-        println!("    OpenSSL headers (for the surf runs) are missing: installing {PACKAGES}");
+        for part in &missing {
+            println!(
+                "    {} (for {}) is missing: installing {}",
+                part.name,
+                part.needed_for,
+                part.packages.join(" ")
+            );
+        }
         let mut update = Command::new("apt-get");
         update.args(["update", "-qq"]);
         run_step("apt-get update", update)?;
         let mut install = Command::new("apt-get");
-        install.args(["install", "-y", "-qq", "libssl-dev", "pkg-config"]);
-        run_step("install OpenSSL headers", install)?;
-        if openssl_found() {
+        install
+            .args(["install", "-y", "-qq", "--no-install-recommends"])
+            .args(&packages)
+            // A package's own service must not start in CI: the tests start what they need.
+            .env("DEBIAN_FRONTEND", "noninteractive");
+        run_step("install system packages", install)?;
+        if missing.iter().all(|p| (p.present)()) {
             return Ok(());
         }
     }
+    let others: Vec<String> = missing
+        .iter()
+        .map(|p| format!("{} for {}: {}", p.name, p.needed_for, p.elsewhere))
+        .collect();
     Err(format!(
-        "the surf transport's tests need OpenSSL's headers and pkg-config, which are missing; \
-         install them and run again: `sudo apt-get install {PACKAGES}` (Debian, Ubuntu), \
-         `sudo dnf install openssl-devel pkgconf` (Fedora), `brew install openssl pkg-config` (macOS)"
+        "missing: {}; install and run again: `sudo apt-get install {}` (Debian, Ubuntu); {}",
+        missing
+            .iter()
+            .map(|p| p.name)
+            .collect::<Vec<_>>()
+            .join(", "),
+        packages.join(" "),
+        others.join("; ")
     ))
 }
 

@@ -118,6 +118,16 @@ pub(crate) struct ConnectArgs {
     /// Allow a plain-http base URL on a non-loopback host (codes travel unencrypted).
     #[arg(long)]
     pub allow_insecure_http: bool,
+    /// A code ledger shared by every instance, so that a code reaches the platform at most
+    /// once across them: redis://[:PASSWORD@]HOST:PORT[/DB], rediss://..., or
+    /// redis+cluster://HOST:PORT,HOST:PORT. Prefer the variable: arguments show up in `ps`.
+    #[arg(
+        long,
+        env = "NEUX_LEDGER_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub ledger: Option<String>,
 }
 
 #[derive(Debug, Args)]

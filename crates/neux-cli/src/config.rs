@@ -58,13 +58,25 @@ pub(crate) fn parse_scope(s: &str) -> Result<Scope, Failure> {
 /// dialect and transport.
 pub(crate) fn client(a: &ConnectArgs) -> Result<Client, Failure> {
     let secret = secret_from_env(&a.secret_env)?;
-    Client::builder()
+    let mut builder = Client::builder()
         .base_url(a.base_url.as_str())
         .client_id(a.client_id.as_str())
         .secret(secret)
         .dialect(a.dialect.into())
         .shared_transport(make_transport(a.transport)?)
-        .allow_insecure_http(a.allow_insecure_http)
+        .allow_insecure_http(a.allow_insecure_http);
+    if let Some(url) = &a.ledger {
+        if !cfg!(feature = "redis") {
+            return Err(Failure::new(
+                "usage",
+                "--ledger: this neux was built without the `redis` feature: rebuild with `cargo install neux-cli --features redis` (or `cargo run -p neux-cli --features redis -- ...`)",
+            ));
+        }
+        builder = builder
+            .code_ledger_url(url)
+            .map_err(|e| Failure::new("config", e.to_string()))?;
+    }
+    builder
         .build()
         .map_err(|e| Failure::new("config", e.to_string()))
 }

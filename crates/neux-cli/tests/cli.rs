@@ -369,9 +369,12 @@ async fn login_failures_are_one_line_with_a_kind_and_no_secrets() {
         );
     }
     assert_eq!(login("right-secret", &code).code, 0);
+    // Another process (no shared ledger): the platform's "already used" is the same typed error.
     let out = login("right-secret", &code);
     assert!(
-        out.stderr.starts_with("error (code_rejected): "),
+        out.stderr.starts_with(
+            "error (code_already_presented): the platform refused the code as already used"
+        ),
         "{}",
         out.stderr
     );
@@ -523,6 +526,67 @@ fn the_sandbox_refuses_a_non_loopback_address_unless_allowed() {
         out.stderr
     );
     assert_eq!(out.code, 1);
+}
+
+/// Two `neux login` processes share a code ledger in Redis: the second never sends the code.
+#[cfg(feature = "redis")]
+#[tokio::test]
+async fn login_with_a_shared_ledger_sends_a_code_once_across_processes() {
+    let redis = neux_testkit::RedisServer::with_password("cli-ledger-pw");
+    let sb = SandboxProcess::start(&["--app", "cli-app:cli-secret"]);
+    let code = mint(&sb.base, "cli-app", "user.info").await;
+    let login = || {
+        run(
+            neux()
+                .args(["login", "--base-url", &sb.base, "--client-id", "cli-app"])
+                .args(["--code", "-", "--ledger", &redis.url()])
+                .env("NEUX_SECRET", "cli-secret"),
+            Some(&code),
+        )
+    };
+    let first = login();
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let second = login();
+    assert_eq!(second.code, 1, "{}", second.stdout);
+    assert!(
+        second
+            .stderr
+            .starts_with("error (code_already_presented): this code was presented already"),
+        "{}",
+        second.stderr
+    );
+    let log: serde_json::Value = reqwest::get(format!("{}/sandbox/v1/requests", sb.base))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token_calls = log["response"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["path"] == "/neuopenapi/oauth/mini/accessToken")
+        .count();
+    assert_eq!(token_calls, 1, "the second process did not send the code");
+    // Redis down: a clear error naming the ledger without its password, and nothing sent.
+    drop(redis);
+    let code = mint(&sb.base, "cli-app", "user.info").await;
+    let out = run(
+        neux()
+            .args(["login", "--base-url", &sb.base, "--client-id", "cli-app"])
+            .args(["--code", "-"])
+            .env("NEUX_LEDGER_URL", "redis://:cli-ledger-pw@127.0.0.1:1")
+            .env("NEUX_SECRET", "cli-secret"),
+        Some(&code),
+    );
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(
+        out.stderr
+            .starts_with("error (ledger_unavailable): the code ledger at redis://127.0.0.1:1"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("cli-ledger-pw"), "{}", out.stderr);
 }
 
 /// The default build has no surf (it needs OpenSSL); asking for it says how to get it.

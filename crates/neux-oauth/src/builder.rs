@@ -208,7 +208,11 @@ impl ClientBuilder {
     }
 
     /// Reads `NEUX_BASE_URL`, `NEUX_CLIENT_ID`, `NEUX_SECRET` and, optionally, `NEUX_DIALECT`
-    /// (`json` or `form`) through `lookup`, onto this builder.
+    /// (`json` or `form`) and `NEUX_LEDGER_URL` (a shared Redis code ledger, feature `redis`)
+    /// through `lookup`, onto this builder.
+    ///
+    /// A `NEUX_LEDGER_URL` that this build cannot use is an error, not ignored: a fleet that
+    /// believes it shares a ledger while each instance keeps its own would break the promise.
     pub fn env_with(mut self, lookup: impl Fn(&str) -> Option<String>) -> Result<Self, BuildError> {
         let get = |name: &'static str| lookup(name).ok_or(BuildError::MissingEnv(name));
         self = self
@@ -223,7 +227,39 @@ impl ClientBuilder {
                         reason: e.to_string(),
                     })?;
         }
+        if let Some(url) = lookup("NEUX_LEDGER_URL").filter(|u| !u.is_empty()) {
+            self = self.code_ledger_url(&url)?;
+        }
         Ok(self)
+    }
+
+    /// A shared code ledger at `url` (`redis://`, `rediss://`, `redis+cluster://`), with the
+    /// defaults of `RedisLedger` (feature `redis`). The error never shows the URL's password.
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "redis"))]
+    /// # {
+    /// let refused = neux_oauth::Client::builder().code_ledger_url("redis://:pw@redis.internal:6379");
+    /// assert!(refused.unwrap_err().to_string().contains("`redis` feature"));
+    /// # }
+    /// ```
+    pub fn code_ledger_url(self, url: &str) -> Result<Self, BuildError> {
+        #[cfg(feature = "redis")]
+        {
+            let ledger = crate::RedisLedger::new(url).map_err(|e| BuildError::Invalid {
+                field: "NEUX_LEDGER_URL",
+                reason: e.to_string(),
+            })?;
+            Ok(self.code_ledger(ledger))
+        }
+        #[cfg(not(feature = "redis"))]
+        {
+            let _ = (self, url);
+            Err(BuildError::Invalid {
+                field: "NEUX_LEDGER_URL",
+                reason: "a shared code ledger needs neux-oauth's `redis` feature; this build has none, and a fleet must not fall back to one ledger per process".into(),
+            })
+        }
     }
 
     /// Checks the settings: what [`build`](Self::build) turns into a client.

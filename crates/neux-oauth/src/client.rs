@@ -45,6 +45,7 @@ impl std::fmt::Debug for Client {
             .field("base_url", &self.inner.base)
             .field("dialect", &self.inner.dialect)
             .field("transport", &self.inner.transport)
+            .field("ledger", &self.inner.ledger)
             .finish_non_exhaustive()
     }
 }

@@ -113,6 +113,8 @@ mod error;
 mod ledger;
 mod memory_ledger;
 mod pipeline;
+#[cfg(feature = "redis")]
+mod redis_ledger;
 mod retry;
 mod token;
 
@@ -125,6 +127,10 @@ pub use client::Client;
 pub use error::{BuildError, Error, SeenBy, Skew};
 pub use ledger::{Claim, ClaimTicket, CodeKey, CodeLedger, LedgerError};
 pub use memory_ledger::{DEFAULT_LEDGER_CAPACITY, InMemoryLedger};
+#[cfg(feature = "redis")]
+pub use redis_ledger::{
+    DEFAULT_REDIS_PREFIX, DEFAULT_REDIS_TIMEOUT, RedisLedger, RedisLedgerBuilder,
+};
 pub use retry::RetryPolicy;
 pub use token::{MAX_TOKEN_LIFETIME, TokenSet};
 

@@ -64,6 +64,42 @@ fn environment_names_the_missing_variable() {
             format!("environment variable {missing} is not set")
         );
     }
+    // A shared ledger: used with the `redis` feature, refused without it (never ignored).
+    let mut with_ledger = all.to_vec();
+    with_ledger.push((
+        "NEUX_LEDGER_URL",
+        "redis://:ledger-pw-93@redis.internal:6379/0",
+    ));
+    let built = Client::builder()
+        .env_with(env(&with_ledger))
+        .and_then(|b| b.build());
+    if cfg!(feature = "redis") {
+        let client = built.unwrap();
+        let text = format!("{client:?}");
+        assert!(text.contains("redis://redis.internal:6379/0"), "{text}");
+        assert!(!text.contains("ledger-pw-93"), "{text}");
+    } else {
+        let err = built.unwrap_err();
+        assert!(err.to_string().contains("`redis` feature"), "{err}");
+        assert!(!err.to_string().contains("ledger-pw-93"), "{err}");
+    }
+    with_ledger.pop();
+    with_ledger.push(("NEUX_LEDGER_URL", "redis://:ledger-pw-93@host:not-a-port"));
+    let err = Client::builder().env_with(env(&with_ledger)).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            BuildError::Invalid {
+                field: "NEUX_LEDGER_URL",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(
+        !format!("{err} {err:?}").contains("ledger-pw-93"),
+        "{err:?}"
+    );
     let bad = [
         ("NEUX_BASE_URL", "https://a.test"),
         ("NEUX_CLIENT_ID", "c"),

@@ -1,0 +1,16 @@
+//! Test helpers shared by the neux crates' test suites: the real parts users run (a Redis
+//! server, a Redis Cluster), started on free loopback ports and stopped when dropped, and a
+//! capture of log output.
+//!
+//! A part that is not installed fails the test with the command that installs it: no test is
+//! skipped for lack of one.
+
+#![allow(clippy::print_stderr)]
+
+mod capture;
+mod process;
+mod redis;
+
+pub use capture::Capture;
+pub use process::{free_port, need};
+pub use redis::{RedisCluster, RedisServer};
