@@ -34,7 +34,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         "-p",
         "neux-oauth",
         "--features",
-        "surf",
+        "surf,redis",
         "--bench",
         "e2e",
         "--",
@@ -43,6 +43,13 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         e2e.arg("--quick");
     }
     run_step("end-to-end benchmarks", e2e)?;
+
+    let mut sandbox = cargo();
+    sandbox.args(["bench", "-p", "neux-sandbox", "--bench", "throughput", "--"]);
+    if quick {
+        sandbox.arg("--quick");
+    }
+    run_step("sandbox throughput", sandbox)?;
 
     let mut cases = Vec::new();
     let est = |group: &str, id: &str| {
@@ -76,8 +83,10 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         let (ours, base) = (est(group, ours_id)?, est(group, baseline)?);
         cases.push(json!({"name": case, "ours": ours, "baseline": base, "unit": "ns", "ratio": ours / base}));
     }
-    let e2e: Value = read_json("target/neux-bench/e2e.json")?;
-    cases.extend(e2e["cases"].as_array().cloned().unwrap_or_default());
+    for part in ["e2e", "sandbox"] {
+        let cases_of: Value = read_json(&format!("target/neux-bench/{part}.json"))?;
+        cases.extend(cases_of["cases"].as_array().cloned().unwrap_or_default());
+    }
     cases.extend(build_cost(quick)?);
 
     let machine = machine();

@@ -39,14 +39,10 @@ async fn login(State(client): State<Client>, Json(body): Json<Value>) -> (Status
     let login = match client.login(&code, &Scope::default()).await {
         // The code was exchanged but the profile read failed: the code is spent, the tokens are
         // not. Read the profile again with them rather than send the user back to wx.login().
-        Err(e) if e.tokens().is_some() => match e.tokens() {
-            Some(tokens) => client
-                .user_info(tokens.access_token())
-                .await
-                .map(|user| (tokens.clone(), user))
-                .map_err(|_| e),
-            None => Err(e),
-        },
+        Err(Error::LoginIncomplete { tokens, .. }) => client
+            .user_info(tokens.access_token())
+            .await
+            .map(|user| (*tokens, user)),
         other => other,
     };
     match login {

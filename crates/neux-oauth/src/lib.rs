@@ -4,10 +4,12 @@
 //! exchanges it, signed with the app secret, for an access token, then reads the user's profile
 //! with the token. [`Client`] does both, safely:
 //!
-//! - a code reaches the server at most once per client: the exchange is retried only when
-//!   connecting failed before any byte went out, and a [`CodeLedger`] refuses a code this
-//!   client has already sent (concurrently, earlier, or from a cancelled call) with
-//!   [`Error::CodeAlreadyPresented`]; the tokens go only to the call that sent the code;
+//! - a code reaches the server at most once per process (every client built for the same
+//!   platform and app shares one [`InMemoryLedger`]), or per fleet with a shared
+//!   `RedisLedger` (feature `redis`): the exchange is retried only when connecting failed
+//!   before any byte went out, and the [`CodeLedger`] refuses a code already sent
+//!   (concurrently, earlier, or from a cancelled call) with [`Error::CodeAlreadyPresented`]; the
+//!   tokens go only to the call that sent the code, and `login` never loses them;
 //! - errors say what happened and what to do ([`Error::CodeRejected`]: get a new code;
 //!   [`Error::SignatureRejected`]: check the secret and dialect, with the masked canonical
 //!   string; [`Error::ClockSkew`]: with the skew measured from the server's `Date` header);
@@ -92,6 +94,7 @@
 //! | `reqwest` (default) | the reqwest transport (needs a tokio runtime) |
 //! | `surf` | the surf transport (any executor) |
 //! | `test-util` | `neux_transport::test_util::MockTransport`, re-exported as [`test_util`] |
+//! | `redis` | `RedisLedger`: one code ledger for a fleet, in Redis 7 (single node or Cluster, `rediss://` over rustls); `NEUX_LEDGER_URL` for [`Client::from_env`] (docs/deploying.md) |
 //!
 //! Everything a login's public API uses is re-exported here ([`ReqwestTransport`] and
 //! [`SurfTransport`] behind their features, the transport and error types, [`async_trait`] for
@@ -99,8 +102,9 @@
 //! users in, test against a scripted transport, and customise timeouts, proxies and trusted
 //! roots ([`TransportConfig`]).
 //!
-//! Nothing in this crate needs tokio; only the reqwest transport does. Bring any other HTTP
-//! stack by implementing [`Transport`] and passing it to [`ClientBuilder::transport`].
+//! Nothing in this crate needs tokio; only the reqwest transport and the Redis ledger do (the
+//! ledger runs on smol too, with `surf`). Bring any other HTTP stack by implementing
+//! [`Transport`] and passing it to [`ClientBuilder::transport`].
 
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -168,6 +172,8 @@ mod documentation {
     struct Errors;
     #[doc = include_str!("../../../docs/security.md")]
     struct Security;
+    #[doc = include_str!("../../../docs/deploying.md")]
+    struct Deploying;
     #[doc = include_str!("../../../docs/architecture.md")]
     struct Architecture;
     #[doc = include_str!("../../../docs/client.md")]

@@ -107,6 +107,37 @@ async fn no_public_type_prints_a_secret_code_or_token() {
     shown.push(("Error (echo)", format!("{echo} {echo:?}")));
     let page = client.user_info(&token).await.unwrap_err();
     shown.push(("Error (page)", format!("{page} {page:?}")));
+    // A login whose profile failed carries its tokens in the error.
+    let fresh = AuthCode::new(format!("{CODE}-login")).unwrap();
+    mock.push_json(200, &answer);
+    mock.push_json(502, &format!("<html>{TOKEN}</html>"));
+    let incomplete = client.login(&fresh, &Scope::default()).await.unwrap_err();
+    assert!(incomplete.tokens().is_some(), "{incomplete:?}");
+    shown.push((
+        "Error (login incomplete)",
+        format!("{incomplete} {incomplete:?}"),
+    ));
+    // A shared ledger whose URL holds the secret as its password.
+    #[cfg(feature = "redis")]
+    {
+        let url = format!("redis://:{SECRET}@127.0.0.1:9/0");
+        let ledger = neux_oauth::RedisLedger::new(url.clone()).unwrap();
+        shown.push(("RedisLedger", format!("{ledger:?}")));
+        let with_ledger = Client::builder()
+            .client_id("app")
+            .secret("other")
+            .base_url("http://127.0.0.1:9")
+            .code_ledger(ledger);
+        shown.push(("ClientBuilder (redis)", format!("{with_ledger:?}")));
+        shown.push((
+            "Client (redis)",
+            format!("{:?}", with_ledger.build().unwrap()),
+        ));
+        let bad = neux_oauth::RedisLedger::new(format!("redis://:{SECRET}@host:bad")).unwrap_err();
+        shown.push(("LedgerError", format!("{bad} {bad:?}")));
+        let builder = neux_oauth::RedisLedger::builder(url);
+        shown.push(("RedisLedgerBuilder", format!("{builder:?}")));
+    }
 
     // neux-transport: the mock recorded a body with the code and a URL with the token.
     let _ = mock

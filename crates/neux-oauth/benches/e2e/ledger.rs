@@ -1,0 +1,102 @@
+//! What a shared code ledger costs: the same SDK login with a `RedisLedger` (a real
+//! `redis-server` on loopback) against the default in-memory ledger, sequential and 64 wide,
+//! and the claim's own round trip.
+
+use std::time::{Duration, Instant, SystemTime};
+
+use neux_oauth::{AuthCode, ClientId, CodeKey, CodeLedger, InMemoryLedger, RedisLedger, Scope};
+use neux_sandbox::Sandbox;
+use neux_testkit::RedisServer;
+use serde_json::{Value, json};
+
+use crate::load::{sdk_login, wide};
+use crate::stats::{Pair, Sizes, case, interleaved, median, sequential_cases, spread};
+use crate::{APP, client, mint_many};
+
+pub async fn cases(s: &Sizes, sb: &Sandbox) -> Vec<Value> {
+    let redis = RedisServer::start();
+    let in_memory = client(sb).build().expect("a client");
+    let with_redis = client(sb)
+        .code_ledger(RedisLedger::new(redis.url()).expect("a ledger"))
+        .build()
+        .expect("a client");
+    let mut out = Vec::new();
+
+    let login = |c: &neux_oauth::Client| {
+        let c = c.clone();
+        move |code: AuthCode| {
+            let c = c.clone();
+            async move {
+                c.login(&code, &Scope::default()).await.expect("a login");
+            }
+        }
+    };
+    let pair = interleaved(
+        s,
+        |n| mint_many(sb, n),
+        login(&with_redis),
+        login(&in_memory),
+    )
+    .await;
+    out.extend(sequential_cases(
+        "login/loopback redis ledger vs in-memory ledger",
+        "µs/login",
+        &pair,
+        1.10,
+    ));
+    out.extend(
+        wide(
+            "login/concurrent 64-wide redis ledger vs in-memory ledger",
+            s,
+            |n| mint_many(sb, n),
+            &sdk_login(&with_redis),
+            &sdk_login(&in_memory),
+            0.90,
+        )
+        .await,
+    );
+    out.push(claim_round_trip(s, &redis).await);
+    out
+}
+
+/// Microseconds per claim, sequential, a fresh code each: Redis against memory, round by round.
+async fn claim_round_trip(s: &Sizes, redis: &RedisServer) -> Value {
+    let app = ClientId::new(APP).expect("a client id");
+    let ledger = RedisLedger::new(redis.url()).expect("a ledger");
+    let memory = InMemoryLedger::new(s.rounds * s.per_round * 2 + 10);
+    let lifetime = Duration::from_secs(300);
+    let (mut r, mut m) = (Vec::new(), Vec::new());
+    for round in 0..s.rounds {
+        let keys: Vec<CodeKey> = (0..s.per_round * 2)
+            .map(|i| CodeKey::of(&AuthCode::new(format!("claim-{round}-{i}")).expect("a code")))
+            .collect();
+        let (a, b) = keys.split_at(s.per_round);
+        let sides: [(&dyn CodeLedger, &[CodeKey], &mut Vec<f64>); 2] = if round % 2 == 0 {
+            [(&ledger, a, &mut r), (&memory, b, &mut m)]
+        } else {
+            [(&memory, b, &mut m), (&ledger, a, &mut r)]
+        };
+        for (l, keys, into) in sides {
+            let t = Instant::now();
+            for key in keys {
+                l.claim(&app, *key, SystemTime::now(), lifetime)
+                    .await
+                    .expect("a claim");
+            }
+            into.push(t.elapsed().as_secs_f64() * 1e6 / keys.len() as f64);
+        }
+    }
+    let (lo, hi) = spread(&r);
+    let mut c = case(
+        "ledger/claim round trip redis vs in-memory",
+        "µs/claim",
+        &Pair::new(r.clone(), m),
+        None,
+    );
+    c["ours_spread"] = json!([lo, hi]);
+    println!(
+        "ledger/claim round trip: redis {:.1} µs (rounds {lo:.1}-{hi:.1})",
+        median(r)
+    );
+    c
+}
