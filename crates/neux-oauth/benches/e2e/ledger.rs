@@ -5,12 +5,13 @@
 use std::time::{Duration, Instant, SystemTime};
 
 use neux_oauth::{AuthCode, ClientId, CodeKey, CodeLedger, InMemoryLedger, RedisLedger, Scope};
-use neux_sandbox::Sandbox;
+use neux_oauth::{TOKEN_PATH, USER_INFO_PATH};
+use neux_sandbox::{FaultRule, FaultSpec, FaultTiming, Sandbox};
 use neux_testkit::RedisServer;
 use serde_json::{Value, json};
 
 use crate::load::{sdk_login, wide};
-use crate::stats::{Pair, Sizes, case, interleaved, median, sequential_cases, spread};
+use crate::stats::{Pair, Sizes, case, interleaved, median, sequential_cases, sizes, spread};
 use crate::{APP, client, mint_many};
 
 pub async fn cases(s: &Sizes, sb: &Sandbox) -> Vec<Value> {
@@ -43,6 +44,35 @@ pub async fn cases(s: &Sizes, sb: &Sandbox) -> Vec<Value> {
         "µs/login",
         &pair,
         1.10,
+    ));
+    // The same, with the platform 2 ms away (each request delayed 2 ms by the sandbox; a real
+    // platform is farther): what the claim's round trip weighs against a login that crosses
+    // a network. Fewer logins per round: each takes milliseconds.
+    let far = Sizes {
+        per_round: (s.per_round / 6).max(10),
+        ..sizes()
+    };
+    let delay = |path: &str| FaultRule {
+        path: path.into(),
+        count: u32::MAX,
+        fault: FaultSpec::Delay { ms: 2 },
+        when: FaultTiming::Before,
+    };
+    sb.inject_fault(delay(TOKEN_PATH)).expect("a fault");
+    sb.inject_fault(delay(USER_INFO_PATH)).expect("a fault");
+    let pair = interleaved(
+        &far,
+        |n| mint_many(sb, n),
+        login(&with_redis),
+        login(&in_memory),
+    )
+    .await;
+    sb.clear_faults();
+    out.push(case(
+        "login/platform 2 ms away redis ledger vs in-memory ledger",
+        "µs/login",
+        &pair.0,
+        Some((1.10, true)),
     ));
     out.extend(
         wide(
