@@ -21,7 +21,7 @@ pub(crate) async fn run(a: &CallArgs) -> Result<(), Failure> {
         serde_json::to_string_pretty(&response)
     }
     .map_err(|e| Failure::new("output", e.to_string()))?;
-    terminal::println(&text);
+    terminal::println_json(&text);
     Ok(())
 }
 

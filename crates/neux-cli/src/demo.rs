@@ -57,7 +57,7 @@ pub(crate) async fn run(a: &DemoArgs) -> Result<(), Failure> {
     if a.json {
         let json =
             serde_json::to_string(&user).map_err(|e| Failure::new("output", e.to_string()))?;
-        terminal::println(&json);
+        terminal::println_json(&json);
         return Ok(());
     }
     let transport_name = match a.transport {

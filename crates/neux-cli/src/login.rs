@@ -27,7 +27,7 @@ pub(crate) async fn run(a: &LoginArgs) -> Result<(), Failure> {
     if a.json {
         let json =
             serde_json::to_string(&user).map_err(|e| Failure::new("output", e.to_string()))?;
-        terminal::println(&json);
+        terminal::println_json(&json);
     } else {
         terminal::println(&format!("logged in: openId {}", user.open_id));
         terminal::print_profile(&user);

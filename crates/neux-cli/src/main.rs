@@ -9,7 +9,9 @@
 //! select which transports `--transport` offers.
 //!
 //! Output is for people by default and for scripts with `--json`. Exit status 0 on success, 1
-//! with a one-line error on stderr on failure, 2 for a usage error. Secrets are read from the
+//! with an error on stderr on failure (one line `error (KIND): ...`, and for a refused signature
+//! an indented line with the string that was signed), 2 for a usage error. Text that comes from
+//! a server reaches the terminal with its control characters escaped. Secrets are read from the
 //! environment only (arguments show up in `ps`) and never printed.
 
 mod args;
@@ -53,6 +55,9 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
             terminal::eprintln(&format!("error ({}): {}", f.kind, f.message));
+            for line in &f.details {
+                terminal::eprintln(&format!("  {line}"));
+            }
             // The same status clap gives its own usage errors.
             if f.kind == "usage" {
                 ExitCode::from(2)

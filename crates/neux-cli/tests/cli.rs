@@ -356,9 +356,19 @@ async fn login_failures_are_one_line_with_a_kind_and_no_secrets() {
     };
     let out = login("wrong-secret", &code);
     assert_eq!(out.code, 1);
-    assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+    // The verdict leads; the string that was signed has a line of its own.
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", out.stderr);
     assert!(
-        out.stderr.starts_with("error (signature_rejected): "),
+        lines[0].starts_with(
+            "error (signature_rejected): the platform refused the signature (status 2000): the app secret differs"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(lines[0].len() < 200, "{}", lines[0]);
+    assert!(
+        lines[1].starts_with("  signed: clientId=cli-appcode=[REDACTED]grantType="),
         "{}",
         out.stderr
     );
@@ -528,6 +538,69 @@ fn the_sandbox_refuses_a_non_loopback_address_unless_allowed() {
     assert_eq!(out.code, 1);
 }
 
+/// A server that puts terminal escapes in a profile cannot drive the terminal: human output
+/// escapes control characters; `--json` is JSON, escaped by its own rules.
+#[tokio::test]
+async fn login_escapes_control_characters_from_the_server() {
+    let sb = SandboxProcess::start(&["--app", "cli-app:cli-secret"]);
+    let hostile = "\u{1b}[2J\u{1b}]0;owned\u{7}Eve\u{9b}31m\nlogged in: openId admin";
+    let mint_hostile = || async {
+        let res: serde_json::Value = reqwest::Client::new()
+            .post(format!("{}/sandbox/v1/codes", sb.base))
+            .json(&serde_json::json!({"clientId": "cli-app", "user": {"nickName": hostile, "avatar": "\u{7}"}}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        res["response"]["code"].as_str().unwrap().to_owned()
+    };
+    for json in [false, true] {
+        let code = mint_hostile().await;
+        let mut cmd = neux();
+        cmd.args([
+            "login",
+            "--base-url",
+            &sb.base,
+            "--client-id",
+            "cli-app",
+            "--code",
+            "-",
+        ])
+        .env("NEUX_SECRET", "cli-secret");
+        if json {
+            cmd.arg("--json");
+        }
+        let out = run(&mut cmd, Some(&code));
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert!(
+            !out.stdout.chars().any(|c| c.is_control() && c != '\n'),
+            "a control character reached the terminal: {:?}",
+            out.stdout
+        );
+        if json {
+            let user: serde_json::Value = serde_json::from_str(out.stdout.trim()).unwrap();
+            assert_eq!(user["nickName"], hostile, "JSON keeps the value, escaped");
+        } else {
+            assert!(
+                out.stdout.contains(
+                    "  nickName  \\u{1b}[2J\\u{1b}]0;owned\\u{7}Eve\\u{9b}31m\\u{a}logged in"
+                ),
+                "{}",
+                out.stdout
+            );
+            // The value's line break did not make a line that looks like ours.
+            let ours = out
+                .stdout
+                .lines()
+                .filter(|l| l.starts_with("logged in: openId"))
+                .count();
+            assert_eq!(ours, 1, "{}", out.stdout);
+        }
+    }
+}
+
 /// Two `neux login` processes share a code ledger in Redis: the second never sends the code.
 #[cfg(feature = "redis")]
 #[tokio::test]
@@ -668,7 +741,17 @@ async fn call_sends_any_signed_call_in_both_dialects() {
     for leak in ["not-the-secret", "cli-secret", "4111"] {
         assert!(!wrong.stderr.contains(leak), "{leak}: {}", wrong.stderr);
     }
-    assert_eq!(wrong.stderr.lines().count(), 1);
+    // The verdict, then the signed string on its own line.
+    assert_eq!(wrong.stderr.lines().count(), 2, "{}", wrong.stderr);
+    assert!(
+        wrong
+            .stderr
+            .lines()
+            .nth(1)
+            .is_some_and(|l| l.starts_with("  signed: ")),
+        "{}",
+        wrong.stderr
+    );
 
     // Keys the client adds are refused before anything is sent; so are malformed pairs.
     for bad in [["-p", "sign=x"], ["-p", "appid=x"], ["-p", "novalue"]] {

@@ -7,11 +7,14 @@
 use std::time::SystemTime;
 
 use http::header;
-use neux_proto::{ApiError, ApiStatus, Dialect, Envelope, ResponseError, parse_http_date, redact};
+use neux_proto::{
+    ApiError, ApiStatus, DecodeError, Dialect, Envelope, ResponseError, parse_http_date, redact,
+};
 use neux_transport::HttpResponse;
 use serde::de::DeserializeOwned;
 
 use crate::error::{Error, SeenBy, Skew};
+use crate::mask::Sensitive;
 
 /// Which kind of call an answer belongs to: the same status means different things in each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,22 +47,35 @@ pub(crate) fn interpret<T: DeserializeOwned>(
     res: &HttpResponse,
     cx: Context<'_>,
     canonical: impl FnOnce() -> String,
+    sensitive: Sensitive<'_>,
 ) -> Result<T, Error> {
-    match Envelope::<T>::decode(res.body()) {
-        Ok(v) => Ok(v),
-        Err(ResponseError::Api(api)) => Err(classify(api, cx, res, canonical)),
-        Err(ResponseError::Decode(d)) if !res.status().is_success() => Err(Error::Http {
-            status: res.status().as_u16(),
-            excerpt: d.excerpt().to_owned(),
-        }),
-        Err(ResponseError::Decode(d)) => Err(Error::Decode(d)),
-        Err(_) => Err(Error::Http {
-            status: res.status().as_u16(),
-            excerpt: redact(&String::from_utf8_lossy(
-                &res.body()[..res.body().len().min(120)],
-            )),
-        }),
-    }
+    let err = match Envelope::<T>::decode(res.body()) {
+        Ok(v) => return Ok(v),
+        Err(ResponseError::Api(api)) => classify(api, cx, res, canonical),
+        Err(ResponseError::Decode(d)) => {
+            // The excerpt is cut from the body with every sensitive value masked first: cut
+            // first, it could keep a prefix of one.
+            let mask = sensitive.mask();
+            let body = mask.apply_bytes(res.body());
+            let d = DecodeError::with_reason(&mask.apply(d.reason()), &body);
+            if res.status().is_success() {
+                Error::Decode(d)
+            } else {
+                Error::Http {
+                    status: res.status().as_u16(),
+                    excerpt: d.excerpt().to_owned(),
+                }
+            }
+        }
+        Err(_) => {
+            let body = sensitive.mask().apply_bytes(res.body());
+            Error::Http {
+                status: res.status().as_u16(),
+                excerpt: redact(&String::from_utf8_lossy(&body[..body.len().min(120)])),
+            }
+        }
+    };
+    Err(err)
 }
 
 fn classify(
@@ -140,7 +156,12 @@ mod tests {
     }
 
     fn read<T: DeserializeOwned>(res: &HttpResponse, kind: Kind) -> Result<T, Error> {
-        interpret(res, cx(kind), || "canonical".to_owned())
+        interpret(
+            res,
+            cx(kind),
+            || "canonical".to_owned(),
+            Sensitive::Texts(&[]),
+        )
     }
 
     #[test]

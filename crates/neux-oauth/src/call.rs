@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use http::Method;
-use neux_proto::{ParamValue, Params, SignedCall, TOKEN_PATH};
+use neux_proto::{Params, SignedCall, TOKEN_PATH};
 use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
@@ -11,6 +11,7 @@ use crate::answer::Kind;
 use crate::builder::Settings;
 use crate::client::Client;
 use crate::error::Error;
+use crate::mask::Sensitive;
 use crate::pipeline::{Outgoing, Resend, record};
 
 /// A signed call to a platform path, for [`Client::call`]: the caller's parameters, to which
@@ -123,7 +124,6 @@ impl Settings {
             params,
             idempotent,
         } = call;
-        let secrets = sensitive_values(&params);
         let signed = SignedCall::encode(
             params,
             &self.client_id,
@@ -143,14 +143,13 @@ impl Settings {
         } else {
             Resend::IfNothingSent
         };
-        let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
         let (result, attempts) = self
             .send(
                 &out,
                 resend,
                 Kind::Signed,
                 &|| signed.params().canonical_string_masked(),
-                &secrets,
+                Sensitive::Params(signed.params()),
             )
             .await;
         tracing::Span::current().record("attempts", attempts);
@@ -167,8 +166,13 @@ fn check_path(path: &str) -> Result<(), Error> {
     if path.contains(['?', '#']) {
         return bad("must not carry a query or fragment: send parameters in the Params");
     }
-    if path.split('/').any(|s| s == "." || s == "..") {
-        return bad("must not hold `.` or `..` segments");
+    // Gateways decode percent-escapes before they resolve dot segments, so `/%2e%2e/` climbs out
+    // of a base URL's path prefix as `/../` does, and `%2f` makes a segment of its own.
+    if path.split('/').any(|s| {
+        let s = percent_encoding::percent_decode_str(s).decode_utf8_lossy();
+        s == "." || s == ".." || s.contains(['/', '\\'])
+    }) {
+        return bad("must not hold `.` or `..` segments or slashes, percent-encoded or not");
     }
     if !path.bytes().all(|b| b.is_ascii_graphic() && b != b'\\') {
         return bad("must be printable ASCII without spaces (percent-encode anything else)");
@@ -206,25 +210,19 @@ fn same_path(path: &str, target: &str) -> bool {
             .all(|(a, b)| a.eq_ignore_ascii_case(b))
 }
 
-/// The text of every sensitive value, to mask wherever a server echoes it.
-fn sensitive_values(params: &Params) -> Vec<String> {
-    params
-        .iter()
-        .filter(|(k, _)| params.is_sensitive(k))
-        .filter_map(|(_, v)| match v {
-            ParamValue::Str(s) if !s.is_empty() => Some(s.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn paths_that_would_leave_the_base_url_are_refused() {
-        for ok in ["/neuopenapi/pay/v1/order", "/x", "/a-b_c.d~e/%41"] {
+        for ok in [
+            "/neuopenapi/pay/v1/order",
+            "/x",
+            "/a-b_c.d~e/%41",
+            "/a/...",
+            "/%2e%2e%2e",
+        ] {
             assert!(check_path(ok).is_ok(), "{ok}");
         }
         for bad in [
@@ -234,6 +232,13 @@ mod tests {
             "/x#f",
             "/a/../b",
             "/./a",
+            "/%2e%2e/oauth",
+            "/%2E%2E/oauth",
+            "/a/.%2e/b",
+            "/a/%2e",
+            "/a%2fb",
+            "/a%2F..%2Fb",
+            "/a%5cb",
             "/a b",
             "/é",
             "/a\\b",
@@ -271,19 +276,5 @@ mod tests {
             check_not_an_exchange(&call("/neuopenapi/oauth/mini/accessTokens", Params::new()))
                 .is_ok()
         );
-    }
-
-    #[test]
-    fn sensitive_values_are_the_marked_and_the_known_ones() {
-        let mut p = Params::new()
-            .with("code", "c0de")
-            .and_then(|p| p.with("cardNo", "4111"))
-            .and_then(|p| p.with("amount", 100))
-            .and_then(|p| p.with("note", "public"))
-            .unwrap_or_default();
-        p.mark_sensitive("cardNo");
-        let mut got = sensitive_values(&p);
-        got.sort();
-        assert_eq!(got, ["4111", "c0de"]);
     }
 }

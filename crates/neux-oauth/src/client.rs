@@ -14,6 +14,7 @@ use crate::answer::Kind;
 use crate::builder::{ClientBuilder, Settings};
 use crate::error::{BuildError, Error, SeenBy};
 use crate::ledger::{Claim, CodeKey};
+use crate::mask::Sensitive;
 use crate::pipeline::{Outgoing, Resend, record};
 use crate::token::TokenSet;
 
@@ -193,7 +194,7 @@ impl Settings {
                 Resend::IfNothingSent,
                 Kind::Exchange,
                 &|| request.canonical_string_redacted(self.dialect),
-                &[code.expose_secret()],
+                Sensitive::Texts(&[code.expose_secret()]),
             )
             .await;
         Ok(TokenSet::received(token?, scope, self.clock.clone()))
@@ -214,7 +215,7 @@ impl Settings {
                 Resend::Idempotent,
                 Kind::Unsigned,
                 &String::new,
-                &[token.expose_secret()],
+                Sensitive::Texts(&[token.expose_secret()]),
             )
             .await;
         tracing::Span::current().record("attempts", attempts);

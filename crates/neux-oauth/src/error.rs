@@ -5,6 +5,7 @@ use std::time::Duration;
 use neux_proto::{ApiStatus, DecodeError};
 use neux_transport::TransportError;
 
+use crate::mask::Mask;
 use crate::token::TokenSet;
 
 /// How far the server's clock was from ours when it refused a timestamp, measured from its
@@ -161,17 +162,16 @@ fn presented_text(by: &SeenBy) -> String {
     }
 }
 
-/// The 2000 message. When the server shows the string it expected and that string is the one we
-/// signed (both with the secret masked), the parameters agree and only the secret can differ:
-/// say that, instead of printing the same long string twice.
+/// The 2000 message, verdict first. When the server shows the string it expected and that
+/// string is the one we signed (both with the secret masked), the parameters agree and only the
+/// secret can differ: say that. The string we signed is not repeated here (it is long):
+/// [`Error::signed_string`] has it, and the CLI shows it on a line of its own.
 fn signature_text(message: &str, dialect: neux_proto::Dialect, canonical: &str) -> String {
     if !canonical.is_empty() && message.contains(canonical) {
-        format!(
-            "the platform refused the signature (status 2000): it expected the very string we signed ({canonical}), so the app secret itself differs: check the secret you configured (NEUX_SECRET)"
-        )
+        "the platform refused the signature (status 2000): the app secret differs (the server expected exactly the string we signed); check the secret you configured (NEUX_SECRET)".to_owned()
     } else {
         format!(
-            "the platform refused the signature (status 2000): {message:?}; check the app secret, the client id and the dialect ({dialect}); we signed {canonical}"
+            "the platform refused the signature (status 2000): {message:?}; check the app secret, the client id and the dialect ({dialect})"
         )
     }
 }
@@ -241,6 +241,15 @@ impl Error {
         }
     }
 
+    /// For a refused signature (2000), the canonical string that was signed, with the secret
+    /// and every sensitive value masked: compare it with what the server expected.
+    pub fn signed_string(&self) -> Option<&str> {
+        match self {
+            Self::SignatureRejected { canonical, .. } => Some(canonical),
+            _ => None,
+        }
+    }
+
     /// A short, stable name for the kind of error (for logs, metrics and the CLI).
     pub fn kind(&self) -> &'static str {
         match self {
@@ -262,13 +271,10 @@ impl Error {
 }
 
 impl Error {
-    /// Masks `needle` (a code or token the server may have echoed) in every text the error
-    /// carries from the server.
-    pub(crate) fn scrub(self, needle: &str) -> Self {
-        if needle.is_empty() {
-            return self;
-        }
-        let m = |s: String| s.replace(needle, "[REDACTED]");
+    /// Masks every form of every value in `mask` in every text the error carries (a server's
+    /// message, an excerpt of its body, a lower layer's cause).
+    pub(crate) fn scrub(self, mask: &Mask) -> Self {
+        let m = |s: String| mask.apply(&s);
         match self {
             Self::CodeRejected { status, message } => Self::CodeRejected {
                 status,
@@ -281,7 +287,7 @@ impl Error {
             } => Self::SignatureRejected {
                 message: m(message),
                 dialect,
-                canonical,
+                canonical: m(canonical),
             },
             Self::ClockSkew { message, skew } => Self::ClockSkew {
                 message: m(message),
@@ -298,6 +304,7 @@ impl Error {
                 status,
                 excerpt: m(excerpt),
             },
+            Self::InvalidCall(text) => Self::InvalidCall(m(text)),
             Self::CodeAlreadyPresented {
                 by: SeenBy::Platform { status, message },
             } => Self::CodeAlreadyPresented {
@@ -308,9 +315,11 @@ impl Error {
             },
             Self::LoginIncomplete { tokens, error } => Self::LoginIncomplete {
                 tokens,
-                error: Box::new(error.scrub(needle)),
+                error: Box::new(error.scrub(mask)),
             },
-            other => other,
+            Self::Transport(e) => Self::Transport(e.map_text(|t| mask.apply(t))),
+            Self::Decode(d) => Self::Decode(d.map_text(|t| mask.apply(t))),
+            other @ (Self::CodeAlreadyPresented { .. } | Self::Ledger(_)) => other,
         }
     }
 }

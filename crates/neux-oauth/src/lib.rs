@@ -115,6 +115,7 @@ mod call;
 mod client;
 mod error;
 mod ledger;
+mod mask;
 mod memory_ledger;
 mod pipeline;
 #[cfg(feature = "redis")]

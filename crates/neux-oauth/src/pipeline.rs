@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 use crate::answer::{Context, Kind, interpret};
 use crate::builder::Settings;
 use crate::error::Error;
+use crate::mask::Sensitive;
 use crate::retry::with_retries;
 
 /// One request, as the pipeline sends it (on every attempt).
@@ -41,7 +42,7 @@ impl Resend {
 
 impl Settings {
     /// Sends `out` and reads the answer as `T`, with at most the policy's retries. `canonical`
-    /// renders the masked string that was signed (for a 2000); `secrets` are the values the
+    /// renders the masked string that was signed (for a 2000); `sensitive` are the values the
     /// server may echo (a code, a token, a caller's sensitive values), masked in every error.
     /// Returns how many attempts were made.
     pub(crate) async fn send<T: DeserializeOwned>(
@@ -50,7 +51,7 @@ impl Settings {
         resend: Resend,
         kind: Kind,
         canonical: &(dyn Fn() -> String + Sync),
-        secrets: &[&str],
+        sensitive: Sensitive<'_>,
     ) -> (Result<T, Error>, u32) {
         let (result, attempts) = with_retries(
             &self.retry,
@@ -68,11 +69,11 @@ impl Settings {
                     .body(out.body.map(|(_, b)| b.to_vec()).unwrap_or_default())
                     .map_err(|e| invalid_request(&e))?;
                 let response = self.transport.send(request).await?;
-                interpret::<T>(&response, self.context(kind), canonical)
+                interpret::<T>(&response, self.context(kind), canonical, sensitive)
             },
         )
         .await;
-        let result = result.map_err(|e| secrets.iter().fold(e, |e, s| e.scrub(s)));
+        let result = result.map_err(|e| e.scrub(&sensitive.mask()));
         (result, attempts)
     }
 
@@ -104,7 +105,12 @@ pub(crate) fn record<T>(result: &Result<T, Error>, started: Instant) {
         }
         Err(e) => {
             span.record("status", e.kind());
-            tracing::warn!(kind = e.kind(), error = %e, "neux call failed");
+            tracing::warn!(
+                kind = e.kind(),
+                error = %e,
+                signed = e.signed_string(),
+                "neux call failed"
+            );
         }
     }
 }

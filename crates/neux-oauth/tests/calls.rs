@@ -299,3 +299,87 @@ async fn what_the_server_echoes_of_a_sensitive_value_is_masked() {
         "https://openapi.example.com/neuopenapi/pay/v1/charge"
     );
 }
+
+/// A wrong secret: the sandbox's 2000 message echoes the canonical string it expected, sensitive
+/// integer included (it cannot know the caller marked it).
+#[tokio::test]
+async fn a_sensitive_integer_echoed_in_a_2000_is_masked() {
+    let sb = sandbox().await;
+    for dialect in [Dialect::Json, Dialect::Form] {
+        let c = builder(&sb, dialect)
+            .secret("not-the-secret")
+            .build()
+            .unwrap();
+        let mut params = Params::new()
+            .with("cardNo", 4_111_111_111_111_111u64)
+            .and_then(|p| p.with("pins", vec![1234u64, 5678]))
+            .and_then(|p| p.with("amount", 100))
+            .unwrap();
+        params.mark_sensitive("cardNo");
+        params.mark_sensitive("pins");
+        let e = c
+            .call::<Value>(ApiCall::new(PATH, params))
+            .await
+            .unwrap_err();
+        let Error::SignatureRejected { message, .. } = &e else {
+            panic!("{e:?}")
+        };
+        assert!(message.contains("cardNo=[REDACTED]"), "{message}");
+        let text = format!("{e} {e:?}");
+        for hidden in ["4111111111111111", "1234", "5678", "not-the-secret"] {
+            assert!(!text.contains(hidden), "{hidden} in {text}");
+        }
+        assert!(text.contains("amount=100"), "{text}");
+    }
+}
+
+/// A 200 whose payload has the wrong shape, echoing a short password: the decode error's reason
+/// and excerpt mask it, raw, JSON-escaped and form-encoded, even where the excerpt is cut.
+#[tokio::test]
+async fn a_password_echoed_into_a_decode_error_is_masked() {
+    let pw = "p\"w1é";
+    // The value starts at byte 115: a cut at 120 would keep its first five bytes.
+    let padding = "x".repeat(66);
+    for body in [
+        // The reason (serde quotes the value it could not take) and the excerpt.
+        format!(
+            r#"{{"responseHeader":{{"status":200}},"response":{{"n":"{}"}}}}"#,
+            "p\\\"w1é"
+        ),
+        // Form-encoded, straddling the 120-byte cut.
+        format!(
+            r#"{{"responseHeader":{{"status":200}},"response":{{"{padding}":"p%22w1%C3%A9"}}}}"#
+        ),
+        // JSON-escaped with non-ASCII as \u, straddling the cut.
+        format!(
+            r#"{{"responseHeader":{{"status":200}},"response":{{"{padding}":"p\"w1\u00e9"}}}}"#
+        ),
+    ] {
+        let mock = neux_transport::test_util::MockTransport::new();
+        mock.push_json(200, &body);
+        let c = Client::builder()
+            .client_id(APP)
+            .secret(SECRET)
+            .base_url("https://openapi.example.com")
+            .transport(mock)
+            .retry(RetryPolicy::none())
+            .build()
+            .unwrap();
+        let params = Params::new().with("password", pw).unwrap();
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct Answer {
+            n: u64,
+        }
+        let e = c
+            .call::<Answer>(ApiCall::new("/neuopenapi/user/v1/verify", params))
+            .await
+            .unwrap_err();
+        assert!(matches!(e, Error::Decode(_)), "{e:?}");
+        let text = format!("{e} {e:?}");
+        for form in ["p\"w", "p\\\"w", "p%22w", "w1é", "w1\\u00e9", "w1%C3"] {
+            assert!(!text.contains(form), "{form} in {text}");
+        }
+        assert!(text.contains("[REDACTED]"), "{text}");
+    }
+}

@@ -340,8 +340,8 @@ async fn error_messages_snapshot() {
     let sig = wrong
         .exchange_code(&code, &Scope::default())
         .await
-        .unwrap_err()
-        .to_string();
+        .unwrap_err();
+    let sig = format!("{sig}\n  signed: {}", sig.signed_string().unwrap());
     let good = builder(&sb, Dialect::Form).build().unwrap();
     good.exchange_code(&code, &Scope::default()).await.unwrap();
     let again = good

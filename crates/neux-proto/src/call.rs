@@ -5,7 +5,7 @@ use crate::params::Params;
 use crate::request::Dialect;
 use crate::secret::{AppSecret, ClientId};
 use crate::time::Timestamp;
-use crate::value::{ListItem, ParamError, ParamValue};
+use crate::value::ParamError;
 
 /// The keys a signed call's signer adds itself; a caller's map may not hold them.
 pub const ADDED_BY_SIGNER: [&str; 4] = ["appid", "clientId", "timestamp", "sign"];
@@ -98,30 +98,15 @@ impl std::fmt::Debug for SignedCall {
 fn form_body(params: &Params) -> String {
     let mut form = form_urlencoded::Serializer::new(String::new());
     for (key, value) in params.iter() {
-        form.append_pair(key, &text(value));
+        form.append_pair(key, &value.to_string());
     }
     form.finish()
-}
-
-fn text(value: &ParamValue) -> String {
-    let item = |i: &ListItem| match i {
-        ListItem::Str(s) => s.clone(),
-        ListItem::Int(n) => n.to_string(),
-        ListItem::UInt(n) => n.to_string(),
-    };
-    match value {
-        ParamValue::Str(s) => s.clone(),
-        ParamValue::Int(n) => n.to_string(),
-        ParamValue::UInt(n) => n.to_string(),
-        ParamValue::Bool(b) => b.to_string(),
-        ParamValue::Null => String::new(),
-        ParamValue::List(items) => items.iter().map(item).collect::<Vec<_>>().join(","),
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::value::ParamValue;
 
     fn encode(params: Params, dialect: Dialect) -> Result<SignedCall, ParamError> {
         SignedCall::encode(

@@ -234,6 +234,15 @@ impl DecodeError {
         }
     }
 
+    /// The same error with its reason and excerpt passed through `f` (the excerpt is not cut
+    /// again), for a caller that knows more values to keep out of it.
+    pub fn map_text(self, f: impl Fn(&str) -> String) -> Self {
+        Self {
+            reason: f(&self.reason),
+            excerpt: f(&self.excerpt),
+        }
+    }
+
     /// Why decoding failed.
     pub fn reason(&self) -> &str {
         &self.reason

@@ -192,6 +192,47 @@ fn number(n: &serde_json::Number) -> Result<ListItem, UnsupportedKind> {
     }
 }
 
+/// The text a value is signed in (and sent in, in the form dialect): strings as they are,
+/// integers in plain decimal, `true`/`false`, null as nothing, a list's items joined with `,`.
+///
+/// ```
+/// use neux_proto::ParamValue;
+/// assert_eq!(ParamValue::from(vec![1u64, 2]).to_string(), "1,2");
+/// assert_eq!(ParamValue::from(u64::MAX).to_string(), "18446744073709551615");
+/// assert_eq!(ParamValue::Null.to_string(), "");
+/// ```
+impl fmt::Display for ParamValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Str(s) => f.write_str(s),
+            Self::Int(n) => write!(f, "{n}"),
+            Self::UInt(n) => write!(f, "{n}"),
+            Self::Bool(b) => write!(f, "{b}"),
+            Self::Null => Ok(()),
+            Self::List(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(",")?;
+                    }
+                    write!(f, "{item}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The text an item is signed in.
+impl fmt::Display for ListItem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Str(s) => f.write_str(s),
+            Self::Int(n) => write!(f, "{n}"),
+            Self::UInt(n) => write!(f, "{n}"),
+        }
+    }
+}
+
 impl From<ListItem> for ParamValue {
     fn from(item: ListItem) -> Self {
         match item {

@@ -163,6 +163,32 @@ impl TransportError {
             && !matches!(self, Self::InvalidRequest { .. } | Self::Unavailable { .. })
     }
 
+    /// The same error with every text it carries from the layers below passed through `f`, for
+    /// a caller that knows more values to keep out of it (neux-oauth masks a call's sensitive
+    /// values this way).
+    ///
+    /// ```
+    /// use neux_transport::TransportError;
+    /// let e = TransportError::InvalidRequest { reason: "bad header pw=hunter2".into() };
+    /// let masked = e.map_text(|t| t.replace("hunter2", "[REDACTED]"));
+    /// assert_eq!(masked.to_string(), "invalid request: bad header pw=[REDACTED]");
+    /// ```
+    pub fn map_text(self, f: impl Fn(&str) -> String) -> Self {
+        match self {
+            Self::Connect { origin, cause } => Self::Connect {
+                origin,
+                cause: Cause(f(&cause.0)),
+            },
+            Self::Interrupted { origin, cause } => Self::Interrupted {
+                origin,
+                cause: Cause(f(&cause.0)),
+            },
+            Self::Unavailable { reason } => Self::Unavailable { reason: f(&reason) },
+            Self::InvalidRequest { reason } => Self::InvalidRequest { reason: f(&reason) },
+            other @ (Self::Timeout { .. } | Self::BodyTooLarge { .. }) => other,
+        }
+    }
+
     /// Whether this is a timeout, in either phase.
     pub fn is_timeout(&self) -> bool {
         matches!(self, Self::Timeout { .. })

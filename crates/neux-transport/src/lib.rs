@@ -63,6 +63,7 @@ mod sleep;
 mod surf_transport;
 #[cfg(feature = "test-util")]
 pub mod test_util;
+mod unwind;
 
 use std::sync::Arc;
 
@@ -71,7 +72,7 @@ pub use clock::{SkewedClock, SystemClock};
 pub use config::{RootCertificate, TransportConfig};
 pub use error::{Cause, TimeoutPhase, TransportError};
 pub use neux_proto::Clock;
-pub use proxy::{ProxyConfig, ProxyRules};
+pub use proxy::{ProxyConfig, ProxyError, ProxyRules};
 #[cfg(feature = "reqwest-client")]
 pub use reqwest_transport::ReqwestTransport;
 #[cfg(feature = "surf")]

@@ -64,9 +64,11 @@ impl ReqwestTransport {
             .connect_timeout(config.connect_timeout_value())
             // reqwest's own reading of the environment is off: ours also keeps loopback direct.
             .no_proxy();
+        // An unusable proxy is refused here: reqwest's custom proxy would quietly go direct.
         let rules = config
             .proxy_value()
-            .resolve(|name| std::env::var(name).ok());
+            .resolve(|name| std::env::var(name).ok())
+            .map_err(|e| unavailable(e.to_string()))?;
         if !rules.is_empty() {
             builder = builder.proxy(reqwest::Proxy::custom(move |url| {
                 rules
@@ -115,6 +117,17 @@ impl ReqwestTransport {
 #[async_trait]
 impl Transport for ReqwestTransport {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let origin = origin(request.uri());
+        crate::unwind::guarded(&origin, self.exchange(request)).await
+    }
+
+    fn sleeper(&self) -> Option<std::sync::Arc<dyn crate::AsyncSleep>> {
+        Some(std::sync::Arc::new(crate::TokioSleep))
+    }
+}
+
+impl ReqwestTransport {
+    async fn exchange(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
         // The URI is kept (a cheap clone) to name the origin and scrub the query in errors; the
         // strings are made only when an error needs them.
         let uri = request.uri().clone();
@@ -145,12 +158,17 @@ impl Transport for ReqwestTransport {
             origin: origin(&uri),
             limit,
         };
-        if response.content_length().is_some_and(|n| n > limit as u64) {
+        if response
+            .content_length()
+            .is_some_and(|n| usize::try_from(n).map_or(true, |n| n > limit))
+        {
             return Err(too_large());
         }
-        let mut body = Vec::with_capacity(response.content_length().unwrap_or(0) as usize);
+        // The buffer grows with what arrives: the server's declared length sizes nothing (a
+        // 1-byte body declaring the cap would otherwise make us allocate the whole cap).
+        let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(map)? {
-            if body.len() + chunk.len() > limit {
+            if body.len().saturating_add(chunk.len()) > limit {
                 return Err(too_large());
             }
             body.extend_from_slice(&chunk);
@@ -161,10 +179,6 @@ impl Transport for ReqwestTransport {
         *out.version_mut() = response.version();
         *out.headers_mut() = std::mem::take(response.headers_mut());
         Ok(out)
-    }
-
-    fn sleeper(&self) -> Option<std::sync::Arc<dyn crate::AsyncSleep>> {
-        Some(std::sync::Arc::new(crate::TokioSleep))
     }
 }
 

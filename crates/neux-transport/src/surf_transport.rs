@@ -68,7 +68,7 @@ impl SurfTransport {
             Ok(client) => client,
             Err(never) => match never {},
         };
-        Ok(Self::from_client(client, config))
+        Self::from_client(client, config)
     }
 
     /// A transport over an existing client, sharing its connection pool.
@@ -77,15 +77,24 @@ impl SurfTransport {
     /// whose response was abandoned part-way (a body over the cap, a timeout), and the next
     /// request on it reads garbage. Build the client with `set_http_keep_alive(false)` unless
     /// every server it talks to is trusted to answer small and fast.
-    pub fn from_client(client: surf::Client, config: TransportConfig) -> Self {
+    ///
+    /// Fails with [`TransportError::Unavailable`] when the proxy setting cannot be used (see
+    /// [`ProxyConfig::resolve`](crate::ProxyConfig::resolve)).
+    pub fn from_client(
+        client: surf::Client,
+        config: TransportConfig,
+    ) -> Result<Self, TransportError> {
         let proxies = config
             .proxy_value()
-            .resolve(|name| std::env::var(name).ok());
-        Self {
+            .resolve(|name| std::env::var(name).ok())
+            .map_err(|e| TransportError::Unavailable {
+                reason: e.to_string(),
+            })?;
+        Ok(Self {
             client,
             config,
             proxies,
-        }
+        })
     }
 
     async fn exchange(
@@ -147,12 +156,15 @@ impl SurfTransport {
             limit,
         };
         let body = res.take_body();
-        if body.len().is_some_and(|n| n > limit) {
+        let declared = body.len();
+        if declared.is_some_and(|n| n > limit) {
             return Err(too_large());
         }
-        let mut bytes = Vec::with_capacity(body.len().unwrap_or(0));
+        // The buffer grows with what arrives: the server's declared length sizes nothing.
+        let mut bytes = Vec::new();
         // Read at most one byte past the cap: enough to know it was passed.
-        body.take(limit as u64 + 1)
+        let past_the_cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
+        body.take(past_the_cap)
             .read_to_end(&mut bytes)
             .await
             .map_err(|e| TransportError::Interrupted {
@@ -161,6 +173,21 @@ impl SurfTransport {
             })?;
         if bytes.len() > limit {
             return Err(too_large());
+        }
+        // async-h1 ends a body at the connection's end without checking it against the
+        // declared length: a cut answer is an interrupted exchange, as hyper reports it.
+        if declared.is_some_and(|n| bytes.len() < n) {
+            return Err(TransportError::Interrupted {
+                origin: origin.to_owned(),
+                cause: Cause::from_text(
+                    format!(
+                        "the answer ended after {} of its declared {} bytes",
+                        bytes.len(),
+                        declared.unwrap_or_default()
+                    ),
+                    None,
+                ),
+            });
         }
 
         let mut out = http::Response::new(bytes);
@@ -216,7 +243,8 @@ impl Transport for SurfTransport {
         }
         let query = request.uri().query().map(str::to_owned);
         let total = self.config.timeout_value();
-        let work = self.exchange(request, &origin, query.as_deref());
+        let work =
+            crate::unwind::guarded(&origin, self.exchange(request, &origin, query.as_deref()));
         let deadline = async {
             async_io::Timer::after(total).await;
             Err(TransportError::Timeout {

@@ -63,7 +63,8 @@ async fn surf_shared_client_works() {
         .set_http_keep_alive(false)
         .try_into()
         .unwrap();
-    let transport = neux_transport::SurfTransport::from_client(client, TransportConfig::default());
+    let transport =
+        neux_transport::SurfTransport::from_client(client, TransportConfig::default()).unwrap();
     assert_eq!(
         transport
             .send(get(&server.url("/status/204")))
@@ -85,7 +86,8 @@ async fn surf_shared_client_timeout_is_a_timeout() {
         .set_timeout(Some(std::time::Duration::from_millis(200)))
         .try_into()
         .unwrap();
-    let transport = neux_transport::SurfTransport::from_client(client, TransportConfig::default());
+    let transport =
+        neux_transport::SurfTransport::from_client(client, TransportConfig::default()).unwrap();
     let err = transport
         .send(get(&server.url("/slow-headers/30000")))
         .await
@@ -180,5 +182,36 @@ mod mock {
         assert_eq!(seen[0].method(), http::Method::POST);
         assert_eq!(seen[2].uri().path(), "/c");
         assert_eq!(mock.remaining(), 0);
+    }
+}
+
+/// A proxy the client cannot use is refused when the transport is built, by both backends: a
+/// typo must never mean "directly".
+#[test]
+fn an_unusable_proxy_is_refused_at_build_by_every_backend() {
+    use neux_transport::{ProxyConfig, TransportError};
+    type Make = fn(TransportConfig) -> Result<(), TransportError>;
+    let backends: Vec<(&str, Make)> = vec![
+        #[cfg(feature = "reqwest-client")]
+        ("reqwest", |c| {
+            neux_transport::ReqwestTransport::new(c).map(drop)
+        }),
+        #[cfg(feature = "surf")]
+        ("surf", |c| neux_transport::SurfTransport::new(c).map(drop)),
+    ];
+    for (name, make) in backends {
+        for bad in ["htps://user:hunter2@proxy.corp:3128", "ftp://proxy.corp:21"] {
+            let config = TransportConfig::default().proxy(ProxyConfig::Url(bad.into()));
+            match make(config) {
+                Err(e @ TransportError::Unavailable { .. }) => {
+                    assert!(!e.may_have_been_sent(), "{name}: {e}");
+                    assert!(!e.to_string().contains("hunter2"), "{name}: {e}");
+                }
+                other => panic!("{name} {bad}: {other:?}"),
+            }
+        }
+        // A scheme-less proxy is http://, as curl and reqwest take it.
+        let config = TransportConfig::default().proxy(ProxyConfig::Url("proxy.corp:3128".into()));
+        assert!(make(config).is_ok(), "{name}");
     }
 }

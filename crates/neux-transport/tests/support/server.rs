@@ -167,6 +167,26 @@ fn serve(stream: TcpStream, hits: Arc<Mutex<Vec<String>>>) {
                 respond(&mut writer, 307, &[("Location", to)], b"")
             }
             "close" => return, // read the request, answer nothing
+            // A CDN's header in raw UTF-8 (not visible ASCII): http-types unwraps an ASCII check.
+            "non-ascii-header" => (|| {
+                writer.write_all(
+                    format!("HTTP/1.1 200 OK\r\nDate: {DATE}\r\nContent-Length: 2\r\n").as_bytes(),
+                )?;
+                writer.write_all("X-Edge: café\r\n\r\nok".as_bytes())?;
+                writer.flush()
+            })(),
+            // Declares a body of the given length (any u64), sends one byte and hangs up.
+            "declared" => {
+                let declared = segments.get(1).copied().unwrap_or("1");
+                let _ = writer.write_all(
+                    format!(
+                        "HTTP/1.1 200 OK\r\nDate: {DATE}\r\nContent-Length: {declared}\r\n\r\nx"
+                    )
+                    .as_bytes(),
+                );
+                let _ = writer.flush();
+                return;
+            }
             _ => respond(&mut writer, 200, &[], b"hit"),
         };
         if result.is_err() {

@@ -267,6 +267,45 @@ pub async fn many_requests_then_a_dropped_connection_then_recovery(t: &dyn Trans
     assert_eq!(res.status(), 200, "works again after a dropped connection");
 }
 
+/// A header value in raw UTF-8 from the server (a CDN's `X-Edge: café`): an answer or a typed
+/// error that says the request may have been sent, never a panic in the caller's task.
+pub async fn a_non_ascii_header_is_no_panic(t: &dyn Transport) {
+    let server = TestServer::start();
+    match t
+        .send(get(&with_token(&server.url("/non-ascii-header"))))
+        .await
+    {
+        Ok(res) => {
+            assert_eq!(res.status(), 200);
+            assert_eq!(res.headers()["x-edge"].as_bytes(), "café".as_bytes());
+        }
+        Err(err) => {
+            assert!(
+                matches!(err, TransportError::Interrupted { .. }) && err.may_have_been_sent(),
+                "{err:?}"
+            );
+            assert_no_token(&err);
+        }
+    }
+}
+
+/// A server's declared length sizes no allocation: with no body cap, a `Content-Length` of
+/// `u64::MAX` overflowed a capacity computation, and 2^39 with one byte sent asked the
+/// allocator for 512 GiB. Both are an ordinary broken answer now.
+pub async fn a_declared_length_sizes_no_allocation(
+    make: fn(TransportConfig) -> Box<dyn Transport>,
+) {
+    let server = TestServer::start();
+    for (cap, declared) in [(usize::MAX, u64::MAX), (1 << 40, 1 << 39)] {
+        let t = make(config().max_body_bytes(cap));
+        let err = t
+            .send(get(&server.url(&format!("/declared/{declared}"))))
+            .await
+            .unwrap_err();
+        assert!(err.may_have_been_sent(), "{declared}: {err:?}");
+    }
+}
+
 /// Instantiates the suite for one transport, as tokio tests.
 #[macro_export]
 macro_rules! conformance {
@@ -303,6 +342,12 @@ macro_rules! conformance {
             case!(dropped_connection_may_have_been_sent);
             case!(many_requests_then_a_dropped_connection_then_recovery);
             case!(multi_value_headers_cross_both_ways);
+            case!(a_non_ascii_header_is_no_panic);
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn a_declared_length_sizes_no_allocation() {
+                suite::a_declared_length_sizes_no_allocation($make).await;
+            }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn hanging_connect_times_out() {
