@@ -9,16 +9,7 @@ use crate::failure::Failure;
 use crate::terminal;
 
 pub(crate) async fn run(a: &SandboxArgs) -> Result<(), Failure> {
-    if !a.listen.ip().is_loopback() {
-        if !a.allow_remote {
-            return Err(Failure::new(
-                "usage",
-                format!(
-                    "refusing to listen on {}: the control API (/sandbox/v1/*) has no authentication, so anyone who can reach it could mint codes and read the request log; listen on 127.0.0.1, or pass --allow-remote on a network you trust",
-                    a.listen
-                ),
-            ));
-        }
+    if !a.listen.ip().is_loopback() && a.allow_remote {
         terminal::eprintln(&format!(
             "warning: listening on {} with --allow-remote: the unauthenticated control API is reachable from the network",
             a.listen
@@ -36,6 +27,7 @@ pub(crate) async fn run(a: &SandboxArgs) -> Result<(), Failure> {
         };
     let mut builder = Sandbox::builder()
         .listen(a.listen)
+        .allow_remote(a.allow_remote)
         .window(Duration::from_secs(a.window_secs));
     for (id, secret) in &a.apps {
         builder = builder.app(id.as_str(), secret.as_str());
@@ -43,10 +35,10 @@ pub(crate) async fn run(a: &SandboxArgs) -> Result<(), Failure> {
     if let Some(secret) = &generated {
         builder = builder.app("demo-app", secret.as_str());
     }
-    let sandbox = builder
-        .start()
-        .await
-        .map_err(|e| Failure::new("sandbox", e.to_string()))?;
+    let sandbox = builder.start().await.map_err(|e| match e {
+        neux_sandbox::SandboxError::RemoteRefused(_) => Failure::new("usage", e.to_string()),
+        e => Failure::new("sandbox", e.to_string()),
+    })?;
     // The first line is a contract: scripts read the port from it.
     terminal::println(&format!("listening on {}", sandbox.base_url()));
     match &generated {

@@ -166,18 +166,40 @@ impl Params {
     /// ```
     pub fn from_json(value: &serde_json::Value) -> Result<Self, ParamError> {
         let object = value.as_object().ok_or(ParamError::NotAnObject)?;
-        let mut params = Self {
-            entries: Vec::with_capacity(object.len()),
-            sensitive: Vec::new(),
-        };
-        for (key, v) in object {
-            if key == SECRET_KEY {
-                return Err(ParamError::ReservedKey);
-            }
-            let value = ParamValue::from_json(key, v)?;
-            params.put(key.clone(), value);
+        let pairs = object
+            .iter()
+            .map(|(key, v)| Ok((key.clone(), ParamValue::from_json(key, v)?)))
+            .collect::<Result<Vec<_>, ParamError>>()?;
+        Self::from_pairs(pairs)
+    }
+
+    /// Builds the map from pairs in any order with one sort, so it costs O(n log n) whatever
+    /// the order (inserting keys one by one in descending order moves the whole map each
+    /// time). Refuses `secret` and a key given twice.
+    ///
+    /// ```
+    /// use neux_proto::{ParamError, ParamValue, Params};
+    /// let p = Params::from_pairs([("b".into(), ParamValue::Int(2)), ("a".into(), ParamValue::Int(1))])?;
+    /// assert_eq!(p.iter().map(|(k, _)| k).collect::<Vec<_>>(), ["a", "b"]);
+    /// let twice = Params::from_pairs([("a".into(), ParamValue::Null), ("a".into(), ParamValue::Null)]);
+    /// assert!(matches!(twice, Err(ParamError::Duplicate(k)) if k == "a"));
+    /// # Ok::<(), ParamError>(())
+    /// ```
+    pub fn from_pairs(
+        pairs: impl IntoIterator<Item = (String, ParamValue)>,
+    ) -> Result<Self, ParamError> {
+        let mut entries: Vec<(String, ParamValue)> = pairs.into_iter().collect();
+        if entries.iter().any(|(k, _)| k == SECRET_KEY) {
+            return Err(ParamError::ReservedKey);
         }
-        Ok(params)
+        entries.sort_by(|a, b| cmp_keys(&a.0, &b.0));
+        if let Some(pair) = entries.windows(2).find(|w| w[0].0 == w[1].0) {
+            return Err(ParamError::Duplicate(pair[0].0.clone()));
+        }
+        Ok(Self {
+            entries,
+            sensitive: Vec::new(),
+        })
     }
 
     /// Parses JSON text and builds the map from it (see [`from_json`](Self::from_json)).

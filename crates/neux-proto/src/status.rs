@@ -54,6 +54,9 @@ pub const NOT_FOUND: ApiStatus = ApiStatus::new(4040);
 pub const METHOD_NOT_ALLOWED: ApiStatus = ApiStatus::new(4050);
 /// Control API: too many fault rules are armed (1,000 at most).
 pub const TOO_MANY_FAULTS: ApiStatus = ApiStatus::new(4060);
+/// Control API or inspector: a request a web page could have sent, refused (a `Host` that is
+/// not loopback, another origin), answered with HTTP 403.
+pub const CONTROL_FORBIDDEN: ApiStatus = ApiStatus::new(4070);
 
 /// Who defines a status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -156,6 +159,11 @@ pub const ALL: &[StatusInfo] = &[
         TOO_MANY_FAULTS,
         Origin::Sandbox,
         "too many fault rules armed",
+    ),
+    row(
+        CONTROL_FORBIDDEN,
+        Origin::Sandbox,
+        "control request from another host or origin",
     ),
 ];
 

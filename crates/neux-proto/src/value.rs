@@ -127,6 +127,9 @@ pub enum ParamError {
     /// The JSON text did not parse.
     #[error("the parameters are not valid JSON: {0}")]
     Json(#[from] serde_json::Error),
+    /// [`Params::from_pairs`](crate::Params::from_pairs) was given one key twice.
+    #[error("parameter `{0}` is given more than once")]
+    Duplicate(String),
 }
 
 impl ParamError {
@@ -135,14 +138,24 @@ impl ParamError {
         match self {
             Self::ReservedKey => Some(SECRET_KEY),
             Self::AddedBySigner(key) => Some(key),
-            Self::Unsupported { key, .. } => Some(key),
+            Self::Unsupported { key, .. } | Self::Duplicate(key) => Some(key),
             Self::NotAnObject | Self::Json(_) => None,
         }
     }
 }
 
 impl ParamValue {
-    pub(crate) fn from_json(key: &str, v: &serde_json::Value) -> Result<Self, ParamError> {
+    /// The value of JSON `v` under `key`, keeping integers exact; refuses what has no agreed
+    /// text form (floats, objects, nested lists, null or booleans in a list), naming `key`.
+    ///
+    /// ```
+    /// use neux_proto::ParamValue;
+    /// let v = ParamValue::from_json("ids", &serde_json::json!([1, 18446744073709551615u64]))?;
+    /// assert_eq!(v.to_string(), "1,18446744073709551615");
+    /// assert!(ParamValue::from_json("price", &serde_json::json!(1.5)).is_err());
+    /// # Ok::<(), neux_proto::ParamError>(())
+    /// ```
+    pub fn from_json(key: &str, v: &serde_json::Value) -> Result<Self, ParamError> {
         use serde_json::Value as J;
         let unsupported = |kind| ParamError::Unsupported {
             key: key.to_owned(),

@@ -1,11 +1,14 @@
 //! The control API (`/sandbox/v1/*`): minting codes, arming faults, reading the request log.
 
 use axum::body::Bytes;
-use axum::extract::State as AxumState;
+use axum::extract::{Request, State as AxumState};
+use axum::http::{Method, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use neux_proto::{ClientId, Scope};
 use serde::Deserialize;
 
+use crate::decode::{content_type, cut};
 use crate::faults::FaultRule;
 use crate::log::LoggedRequest;
 use crate::reply::{ok, reject};
@@ -14,6 +17,96 @@ use crate::status::*;
 
 /// Largest control API request body (a mint with a full profile is well under 1 KiB).
 pub(crate) const MAX_CONTROL_BODY: usize = 16 * 1024;
+
+/// Refuses what a web page the developer visits could make a browser send to the control API
+/// on the fixed default address: a request addressed to another name (DNS rebinding: the page's
+/// own domain resolved to 127.0.0.1, so its script reads the log), from another origin, or a
+/// `POST` that is not JSON (a cross-site form or `text/plain` fetch needs no preflight).
+/// `--allow-remote` lifts only the `Host` check.
+pub(crate) async fn guard(
+    AxumState(state): AxumState<State>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let headers = req.headers();
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    if !state.settings.allow_remote && !loopback_host(host) {
+        return forbidden(format!(
+            "Host {:?} is not a loopback name or address: the control API answers only requests addressed to this machine (127.0.0.1, ::1, localhost); start the sandbox with --allow-remote to serve other names",
+            cut(host, 64)
+        ));
+    }
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let own = [format!("http://{host}"), format!("https://{host}")];
+        if !origin
+            .to_str()
+            .is_ok_and(|o| own.iter().any(|own| own == o))
+        {
+            return forbidden(
+                "cross-origin requests are refused: the control API serves its own page and programs, not other sites",
+            );
+        }
+    }
+    let site = headers
+        .get("sec-fetch-site")
+        .and_then(|s| s.to_str().ok())
+        .unwrap_or("none");
+    if !matches!(site, "same-origin" | "none") {
+        return forbidden(format!(
+            "a {site} request is refused: the control API serves its own page and programs, not other sites"
+        ));
+    }
+    if req.method() == Method::POST && !is_json(content_type(headers)) {
+        let mut r = reject(
+            UNSUPPORTED_CONTENT_TYPE,
+            format!(
+                "the control API takes application/json, not {:?}",
+                cut(content_type(headers), 64)
+            ),
+        );
+        r.http = StatusCode::UNSUPPORTED_MEDIA_TYPE;
+        return r.into_response();
+    }
+    next.run(req).await
+}
+
+fn forbidden(msg: impl std::fmt::Display) -> Response {
+    let mut r = reject(CONTROL_FORBIDDEN, msg);
+    r.http = StatusCode::FORBIDDEN;
+    r.into_response()
+}
+
+fn is_json(content_type: &str) -> bool {
+    content_type
+        .split(';')
+        .next()
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// Whether a `Host` header names this machine: `localhost` (and its subdomains, RFC 6761), or
+/// a loopback address, with any port. The server's own rule for which names it answers to; the
+/// client's rule for loopback base URLs is neux-transport's, which this crate does not depend on.
+pub(crate) fn loopback_host(host: &str) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => host.rsplit_once(':').map_or(host, |(name, port)| {
+            if port.bytes().all(|b| b.is_ascii_digit()) {
+                name
+            } else {
+                host
+            }
+        }),
+    };
+    let lower = name.to_ascii_lowercase();
+    lower == "localhost"
+        || lower.ends_with(".localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
 
 /// `POST /sandbox/v1/codes` body.
 #[derive(Debug, Clone, Deserialize)]
@@ -83,4 +176,37 @@ pub(crate) async fn list_requests(AxumState(state): AxumState<State>) -> Respons
 /// Validates a client id for the in-process API.
 pub(crate) fn known(state: &State, client_id: &ClientId) -> bool {
     state.apps.contains_key(client_id.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_hosts_with_or_without_a_port() {
+        for ok in [
+            "127.0.0.1",
+            "127.0.0.1:7878",
+            "127.9.9.9:1",
+            "[::1]:7878",
+            "[::1]",
+            "localhost",
+            "LOCALHOST:7878",
+            "app.localhost:80",
+        ] {
+            assert!(loopback_host(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "evil.example",
+            "evil.example:7878",
+            "127.0.0.1.evil.example",
+            "localhost.evil.example",
+            "10.0.0.1:7878",
+            "[::2]:7878",
+            "0.0.0.0:7878",
+        ] {
+            assert!(!loopback_host(bad), "{bad}");
+        }
+    }
 }

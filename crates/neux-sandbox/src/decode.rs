@@ -20,16 +20,27 @@ pub(crate) const MAX_BODY: usize = 64 * 1024;
 /// checked, so it may be anything a caller sent).
 pub(crate) const LOGGED_CLIENT_ID_MAX: usize = 64;
 
-/// The part of a client id the log keeps: its first [`LOGGED_CLIENT_ID_MAX`] bytes, cut at a
-/// character boundary.
-pub(crate) fn logged_client_id(id: &str) -> String {
-    let end = id
+/// The longest path the request log keeps (the signed-call route admits ~64 KiB).
+pub(crate) const LOGGED_PATH_MAX: usize = 256;
+
+/// The longest method the request log keeps (hyper admits extension methods of hundreds of KB).
+pub(crate) const LOGGED_METHOD_MAX: usize = 16;
+
+/// The first `max` bytes of `text` that end on a character boundary: what the request log keeps
+/// of what a caller sent before it was checked.
+pub(crate) fn cut(text: &str, max: usize) -> String {
+    let end = text
         .char_indices()
         .map(|(i, c)| i + c.len_utf8())
-        .take_while(|end| *end <= LOGGED_CLIENT_ID_MAX)
+        .take_while(|end| *end <= max)
         .last()
         .unwrap_or(0);
-    id[..end].to_owned()
+    text[..end].to_owned()
+}
+
+/// The part of a client id the log keeps.
+pub(crate) fn logged_client_id(id: &str) -> String {
+    cut(id, LOGGED_CLIENT_ID_MAX)
 }
 
 /// What a token request presents, read from its bytes before anything else happens to it (a
@@ -212,7 +223,8 @@ fn check_fields(dialect: Dialect, pairs: Vec<(String, Received)>) -> Result<Fiel
         return Err(reject(
             UNEXPECTED_PARAMETER,
             format!(
-                "unexpected parameter {extra:?}: the token call takes exactly {}",
+                "unexpected parameter {:?}: the token call takes exactly {}",
+                cut(extra, LOGGED_PATH_MAX),
                 expected.join(", ")
             ),
         ));
@@ -250,23 +262,21 @@ pub(crate) fn parse_signed_call(dialect: Dialect, bytes: &[u8]) -> Result<CallFi
         &[dialect.client_id_key(), "timestamp", "sign"],
     )?;
     let (client_id, timestamp, sign) = signer_fields(dialect, &pairs)?;
-    let mut params = Params::new();
-    for (key, value) in pairs.into_iter().filter(|(k, _)| k != "sign") {
-        let value = match value {
-            Received::Text(t) => ParamValue::Str(t),
-            Received::Json(v) => {
-                let one = serde_json::json!({ key.as_str(): v });
-                match Params::from_json(&one).map(|mut p| p.remove(&key)) {
-                    Ok(Some(v)) => v,
-                    Ok(None) => ParamValue::Null,
-                    Err(e) => return Err(reject(INVALID_PARAMETER, e)),
-                }
-            }
-        };
-        params
-            .insert(key, value)
-            .map_err(|e| reject(INVALID_PARAMETER, e))?;
-    }
+    let values = pairs
+        .into_iter()
+        .filter(|(k, _)| k != "sign")
+        .map(|(key, value)| {
+            let value = match value {
+                Received::Text(t) => ParamValue::Str(t),
+                Received::Json(v) => ParamValue::from_json(&key, &v)?,
+            };
+            Ok((key, value))
+        })
+        .collect::<Result<Vec<_>, neux_proto::ParamError>>()
+        .map_err(|e| reject(INVALID_PARAMETER, e))?;
+    // One sort for the whole map: a body of 16k keys in descending order would otherwise move
+    // the map once per key.
+    let params = Params::from_pairs(values).map_err(|e| reject(INVALID_PARAMETER, e))?;
     Ok(CallFields {
         client_id,
         timestamp,
@@ -283,7 +293,9 @@ fn check_keys<'a>(
     required: &[&str],
 ) -> Result<Vec<&'a str>, Reject> {
     let id_key = dialect.client_id_key();
-    let mut seen: Vec<&str> = Vec::new();
+    let mut seen: Vec<&str> = Vec::with_capacity(pairs.len());
+    let mut unique: std::collections::HashSet<&str> =
+        std::collections::HashSet::with_capacity(pairs.len());
     for (k, _) in pairs {
         if k == "secret" {
             return Err(reject(
@@ -291,22 +303,25 @@ fn check_keys<'a>(
                 "a `secret` parameter was sent: the app secret is only hashed into `sign`, never sent; rotate it if this reached a real server",
             ));
         }
-        if seen.contains(&k.as_str()) {
+        if !unique.insert(k.as_str()) {
             return Err(reject(
                 MALFORMED_BODY,
-                format!("parameter {k:?} appears more than once"),
+                format!(
+                    "parameter {:?} appears more than once",
+                    cut(k, LOGGED_PATH_MAX)
+                ),
             ));
         }
         seen.push(k);
     }
     for key in required {
-        if !seen.contains(key) {
+        if !unique.contains(key) {
             let other = if dialect == Dialect::Json {
                 "appid"
             } else {
                 "clientId"
             };
-            let hint = if *key == id_key && seen.contains(&other) {
+            let hint = if *key == id_key && unique.contains(other) {
                 format!(
                     " (`{other}` is the other dialect's key: the {dialect} dialect uses `{id_key}`)"
                 )

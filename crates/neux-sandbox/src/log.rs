@@ -21,9 +21,9 @@ pub struct LoggedRequest {
     pub seq: u64,
     /// Sandbox clock at arrival, Unix ms.
     pub at_ms: u64,
-    /// HTTP method.
+    /// HTTP method (its first 16 bytes).
     pub method: String,
-    /// Path, without the query.
+    /// Path, without the query (its first 256 bytes).
     pub path: String,
     /// `json` or `form` for token calls.
     pub dialect: Option<String>,

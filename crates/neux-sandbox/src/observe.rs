@@ -24,7 +24,8 @@ pub(crate) async fn observe(
     next: Next,
 ) -> Response {
     let at_ms = state.now_ms();
-    let method = req.method().to_string();
+    // What a caller sent before anything checked it: the log keeps a bounded part.
+    let method = decode::cut(req.method().as_str(), decode::LOGGED_METHOD_MAX);
     let path = req.uri().path().to_owned();
     let (req, details) = match read_presented(req).await {
         Ok(read) => read,
@@ -39,7 +40,7 @@ pub(crate) async fn observe(
         seq: 0,
         at_ms,
         method,
-        path: path.clone(),
+        path: decode::cut(&path, decode::LOGGED_PATH_MAX),
         dialect: arrival.dialect.map(|d| d.as_str().to_owned()),
         client_id: arrival.client_id.clone(),
         code_fingerprint: arrival.code_fingerprint.clone(),
@@ -87,7 +88,7 @@ pub(crate) async fn observe(
     let learnt = res.extensions().get::<LogDetails>().cloned();
     tracing::info!(
         seq,
-        path = %path,
+        path = %decode::cut(&path, decode::LOGGED_PATH_MAX),
         client_id = arrival.client_id.as_deref().unwrap_or("-"),
         code = arrival.code_fingerprint.as_deref().unwrap_or("-"),
         api_status = api_status.unwrap_or(0),

@@ -47,6 +47,11 @@ pub enum SandboxError {
     /// Too many fault rules are armed already.
     #[error("{0}")]
     TooManyFaults(String),
+    /// A non-loopback listen address without [`SandboxBuilder::allow_remote`].
+    #[error(
+        "refusing to listen on {0}: the control API has no authentication, so anyone who can reach it could mint codes and read the request log; listen on 127.0.0.1, or allow remote access on a network you trust (--allow-remote)"
+    )]
+    RemoteRefused(SocketAddr),
 }
 
 /// Configures a [`Sandbox`]. `Debug` shows the apps' client ids, never their secrets.
@@ -80,6 +85,8 @@ impl Default for SandboxBuilder {
                 token_ttl: Duration::from_secs(604_800),
                 log_capacity: 10_000,
                 profile_capacity: 100_000,
+                code_capacity: 100_000,
+                allow_remote: false,
             },
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         }
@@ -124,6 +131,22 @@ impl SandboxBuilder {
         self
     }
 
+    /// How many codes the sandbox remembers, live, spent and expired together, the oldest
+    /// forgotten first when it is full (default 100,000; a forgotten code is "unknown").
+    pub fn code_capacity(mut self, codes: usize) -> Self {
+        self.settings.code_capacity = codes.max(1);
+        self
+    }
+
+    /// Serves the control API and the inspector to any `Host`, and allows a non-loopback
+    /// listen address (default: loopback only). The control API has no authentication: anyone
+    /// who can reach it can mint codes and read the request log. For a container or a test
+    /// network you trust.
+    pub fn allow_remote(mut self, allow: bool) -> Self {
+        self.settings.allow_remote = allow;
+        self
+    }
+
     /// The clock used for windows, expiries and the `Date` header (default: the system clock).
     pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
         self.clock = Arc::new(clock);
@@ -140,6 +163,9 @@ impl SandboxBuilder {
     pub async fn start(self) -> Result<Sandbox, SandboxError> {
         if self.apps.is_empty() {
             return Err(SandboxError::NoApps);
+        }
+        if !self.listen.ip().is_loopback() && !self.settings.allow_remote {
+            return Err(SandboxError::RemoteRefused(self.listen));
         }
         let apps = self
             .apps
@@ -212,6 +238,10 @@ fn router(state: State) -> Router {
         .route("/sandbox/v1/requests", get(control::list_requests))
         .layer(axum::extract::DefaultBodyLimit::max(
             control::MAX_CONTROL_BODY,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            control::guard,
         ));
     Router::new()
         .merge(platform)

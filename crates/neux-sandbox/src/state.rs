@@ -21,6 +21,9 @@ pub(crate) struct Settings {
     pub token_ttl: Duration,
     pub log_capacity: usize,
     pub profile_capacity: usize,
+    pub code_capacity: usize,
+    /// Whether the control API and the inspector answer requests whose `Host` is not loopback.
+    pub allow_remote: bool,
 }
 
 /// A user's profile as the control API sets it. Every field is optional; `id` keys the user
@@ -71,6 +74,9 @@ pub(crate) struct Profile {
 #[derive(Default)]
 pub(crate) struct Tables {
     pub codes: HashMap<String, Grant>,
+    /// Codes in the order they were minted, oldest first: the only way codes leave `codes`, so
+    /// the two always agree.
+    code_order: VecDeque<String>,
     /// (client id, openId) -> profile.
     pub profiles: HashMap<(String, String), Profile>,
     /// Profiles in the order they were last set, oldest first: the cap evicts from the front.
@@ -221,17 +227,28 @@ impl Shared {
         let open_id = derived_open_id(client_id, &user_key);
         let union_id = derived_id("unionId", &[&user_key]);
         let now = self.now_ms();
-        let expires_at_ms = now.saturating_add(self.settings.code_ttl.as_millis() as u64);
         let mut t = self.tables();
         t.counter += 1;
-        // A long-running sandbox must not keep every code forever: every 256 mints, forget codes
-        // one lifetime past their expiry (until then a late reuse still gets "used"/"expired").
-        if t.counter.is_multiple_of(256) {
-            let ttl = self.settings.code_ttl.as_millis() as u64;
-            t.codes
-                .retain(|_, g| now < g.expires_at_ms.saturating_add(ttl));
+        // Bounded by time and by count. A code is kept one lifetime past its expiry, so a late
+        // reuse still gets "used" or "expired" rather than "unknown"; beyond that, or when the
+        // table is full, the oldest codes go first (all codes live equally long, so minting
+        // order is expiry order).
+        let ttl = u64::try_from(self.settings.code_ttl.as_millis()).unwrap_or(u64::MAX);
+        while let Some(oldest) = t.code_order.front() {
+            let stale = t
+                .codes
+                .get(oldest)
+                .is_none_or(|g| now >= g.expires_at_ms.saturating_add(ttl));
+            if !stale && t.codes.len() < self.settings.code_capacity {
+                break;
+            }
+            if let Some(old) = t.code_order.pop_front() {
+                t.codes.remove(&old);
+            }
         }
+        let expires_at_ms = now.saturating_add(ttl);
         let code = self.random_code(t.counter);
+        t.code_order.push_back(code.clone());
         t.codes.insert(
             code.clone(),
             Grant {
