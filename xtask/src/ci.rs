@@ -109,6 +109,9 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         run_step(&format!("tests ({label})"), test)?;
     }
 
+    // The published image starts and serves: built, run and logged in to (podman, as root).
+    crate::container::run(&[])?;
+
     let mut doctest = cargo();
     doctest.args(["test", "--workspace", "--all-features", "--doc"]);
     run_step("doctests", doctest)?;

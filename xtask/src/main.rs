@@ -2,6 +2,7 @@
 //!
 //! - `ci`: everything CI checks, in order, stopping at the first failure.
 //! - `layout`: no import circles inside a crate, no source file too long (first step of `ci`).
+//! - `container`: the sandbox's image built with podman from a Debian base, run, logged in to.
 //! - `bench [--quick]`: the benchmarks and their summary.
 //! - `fuzz [--secs N] [TARGET ...]`: the fuzz targets in `fuzz/`.
 
@@ -9,6 +10,7 @@
 
 mod bench;
 mod ci;
+mod container;
 mod fuzz;
 mod layout;
 mod tools;
@@ -25,12 +27,13 @@ fn main() -> ExitCode {
     }
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci::run(&args[1..]),
+        Some("container") => container::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),
         Some("layout") => layout::run(&args[1..]),
         Some("help") | Some("--help") | Some("-h") | None => {
             println!(
-                "usage: cargo xtask <task>\n\ntasks:\n  ci              layout, fmt, clippy, tests (each feature set), doctests, docs, audit\n  layout          no import circles inside a crate, no file over 450 lines before its tests\n  bench [--quick] benchmarks; writes docs/benchmarks.md and target/neux-bench/summary.json\n  fuzz [--secs N] [TARGET..] the cargo-fuzz targets (not in CI)"
+                "usage: cargo xtask <task>\n\ntasks:\n  ci              layout, fmt, clippy, tests (each feature set), the container, doctests, docs, audit\n  layout          no import circles inside a crate, no file over 450 lines before its tests\n  container       build the sandbox image with podman and log in against it (as root)\n  bench [--quick] benchmarks; writes docs/benchmarks.md and target/neux-bench/summary.json\n  fuzz [--secs N] [TARGET..] the cargo-fuzz targets (not in CI)"
             );
             Ok(())
         }

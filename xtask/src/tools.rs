@@ -100,7 +100,7 @@ const SYSTEM_PARTS: &[SystemPart] = &[
     },
 ];
 
-fn on_path(program: &str) -> bool {
+pub(crate) fn on_path(program: &str) -> bool {
     std::env::var_os("PATH")
         .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
 }
@@ -163,7 +163,7 @@ fn ensure_system_parts() -> Result<(), String> {
     ))
 }
 
-fn is_root() -> bool {
+pub(crate) fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
         .output()
