@@ -1,9 +1,8 @@
 //! `neux demo`: a whole login against an embedded sandbox, step by step.
 
 use std::sync::Arc;
-use std::time::Instant;
 
-use neux_oauth::Client;
+use neux_oauth::{Client, Stopwatch};
 use neux_sandbox::{Sandbox, UserSpec};
 
 use crate::args::{DemoArgs, TransportArg};
@@ -18,7 +17,7 @@ const DEMO_SECRET: &str = "demo-secret-for-the-embedded-sandbox";
 
 pub(crate) async fn run(a: &DemoArgs) -> Result<(), Failure> {
     let scope = parse_scope(&a.scope)?;
-    let started = Instant::now();
+    let started = Stopwatch::start();
     let sandbox = Sandbox::builder()
         .app(DEMO_APP, DEMO_SECRET)
         .start()
@@ -44,11 +43,11 @@ pub(crate) async fn run(a: &DemoArgs) -> Result<(), Failure> {
         .mint_code(client.client_id(), scope.clone(), user)
         .map_err(|e| Failure::new("sandbox", e.to_string()))?;
 
-    let t = Instant::now();
+    let t = Stopwatch::start();
     let tokens = client.exchange_code(&minted.code, &scope).await?;
     let t_exchange = t.elapsed();
     let sign = transport.last_sign().unwrap_or_default();
-    let t = Instant::now();
+    let t = Stopwatch::start();
     let user = client.user_info(tokens.access_token()).await?;
     let t_user = t.elapsed();
     let total = started.elapsed();

@@ -2,7 +2,8 @@
 //! grows while the ledger fills (Linux: `/proc/self/statm`).
 //!
 //! `cargo run --release -p neux-oauth --example ledger_memory`
-
+// Tests and benches time real servers and threads on the wall clock; the core never reads it.
+#![allow(clippy::disallowed_methods)]
 #![allow(clippy::print_stdout, missing_docs)]
 
 use std::time::{Duration, SystemTime};

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use neux_proto::{ApiStatus, AppSecret, ClientId, Clock, Dialect, InvalidInput};
-use neux_transport::{AsyncSleep, SystemClock, Transport, TransportConfig};
+use neux_proto::{ApiStatus, AppSecret, ClientId, Clock, Dialect, InvalidInput, SystemClock};
+use neux_transport::{AsyncSleep, Transport, TransportConfig};
 
 use crate::error::BuildError;
 use crate::ledger::CodeLedger;

@@ -1,6 +1,6 @@
 //! Any signed `/neuopenapi/*` call through the same client, with the login's guarantees.
 
-use std::time::Instant;
+use neux_proto::Stopwatch;
 
 use http::Method;
 use neux_proto::{Params, SignedCall, TOKEN_PATH};
@@ -105,7 +105,7 @@ impl Client {
         );
         let inner = &self.inner;
         async move {
-            let started = Instant::now();
+            let started = Stopwatch::start();
             let result = inner.call(call).await;
             record(&result, started);
             result

@@ -1,7 +1,7 @@
 //! The client a backend builds once and shares: the exchange, the profile, the login.
 
+use neux_proto::Stopwatch;
 use std::sync::Arc;
-use std::time::Instant;
 
 use http::Method;
 use neux_proto::{
@@ -146,7 +146,7 @@ impl ClientBuilder {
 
 impl Settings {
     async fn exchange(&self, code: &AuthCode, scope: &Scope) -> Result<TokenSet, Error> {
-        let started = Instant::now();
+        let started = Stopwatch::start();
         let key = CodeKey::of(code);
         let claim = self
             .ledger
@@ -201,7 +201,7 @@ impl Settings {
     }
 
     async fn user_info(&self, token: &AccessToken) -> Result<UserInfo, Error> {
-        let started = Instant::now();
+        let started = Stopwatch::start();
         let url = format!("{}{}", self.base, user_info_path_and_query(token));
         let out = Outgoing {
             method: Method::GET,

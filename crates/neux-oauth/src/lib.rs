@@ -144,17 +144,16 @@ pub use http;
 pub use neux_proto::{
     AccessToken, ApiStatus, AppSecret, AuthCode, ClaimsError, ClientId, Clock, DecodeError,
     Dialect, InvalidInput, ManualClock, OpenId, ParamError, ParamValue, Params, SENSITIVE_KEYS,
-    Scope, ScopeName, Signature, SignedCall, TOKEN_PATH, Timestamp, TokenClaims, USER_INFO_PATH,
-    UnionId, UserInfo, status,
+    Scope, ScopeName, Signature, SignedCall, SkewedClock, Stopwatch, SystemClock, TOKEN_PATH,
+    Timestamp, TokenClaims, USER_INFO_PATH, UnionId, UserInfo, status,
 };
 #[cfg(feature = "test-util")]
 pub use neux_transport::test_util;
 #[cfg(feature = "surf")]
 pub use neux_transport::{AsyncIoSleep, SurfTransport};
 pub use neux_transport::{
-    AsyncSleep, Cause, HttpRequest, HttpResponse, ProxyConfig, ProxyRules, RootCertificate,
-    SkewedClock, Sleep, SystemClock, TimeoutPhase, Transport, TransportConfig, TransportError,
-    async_trait,
+    AsyncSleep, Cause, HttpRequest, HttpResponse, ProxyConfig, ProxyError, ProxyRules,
+    RootCertificate, Sleep, TimeoutPhase, Transport, TransportConfig, TransportError, async_trait,
 };
 #[cfg(feature = "reqwest-client")]
 pub use neux_transport::{ReqwestTransport, TokioSleep};

@@ -2,8 +2,6 @@
 //! transport, resend only what the call's rule allows, read the answer, and mask what the
 //! server may have echoed.
 
-use std::time::Instant;
-
 use http::{Method, header};
 use serde::de::DeserializeOwned;
 
@@ -96,7 +94,7 @@ fn invalid_request(e: &http::Error) -> Error {
 }
 
 /// Records a call's outcome and latency on the current span, and warns on failure.
-pub(crate) fn record<T>(result: &Result<T, Error>, started: Instant) {
+pub(crate) fn record<T>(result: &Result<T, Error>, started: neux_proto::Stopwatch) {
     let span = tracing::Span::current();
     span.record("latency_ms", started.elapsed().as_millis() as u64);
     match result {

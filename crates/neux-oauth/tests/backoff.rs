@@ -1,5 +1,7 @@
 //! Backoff waits on the transport's timer, never on a thread of its own: a crowd of retrying
 //! calls during an upstream outage costs timers, not threads.
+// Tests and benches time real servers and threads on the wall clock; the core never reads it.
+#![allow(clippy::disallowed_methods)]
 #![allow(clippy::unwrap_used)]
 
 mod common;

@@ -1,4 +1,6 @@
 //! Every error provoked for real against the sandbox, and what the caller is told.
+// Tests and benches time real servers and threads on the wall clock; the core never reads it.
+#![allow(clippy::disallowed_methods)]
 #![allow(clippy::unwrap_used)]
 
 mod common;

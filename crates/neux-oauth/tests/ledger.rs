@@ -1,6 +1,8 @@
 //! A one-time code reaches the server at most once per client, whatever happens to the call
 //! that sent it; its tokens go only to that call. Every test counts what reached the server
 //! from the sandbox's request log, which records a request as it arrives.
+// Tests and benches time real servers and threads on the wall clock; the core never reads it.
+#![allow(clippy::disallowed_methods)]
 #![allow(clippy::unwrap_used)]
 
 mod common;

@@ -1,6 +1,8 @@
 //! A company network: a forward proxy and a TLS server signed by a private CA, both written
 //! here and listening on 127.0.0.1. The platform's host name never resolves through DNS: the
 //! proxy maps it to the sandbox, and the client's resolver override does for direct requests.
+// Tests and benches time real servers and threads on the wall clock; the core never reads it.
+#![allow(clippy::disallowed_methods)]
 #![cfg(feature = "reqwest-client")]
 #![allow(clippy::unwrap_used)]
 

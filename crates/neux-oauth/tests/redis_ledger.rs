@@ -1,6 +1,8 @@
 //! A code reaches the platform at most once per fleet: clients in different OS processes share
 //! one Redis ledger. Proved against real `redis-server`s that the tests start, and counted from
 //! the sandbox's request log, which records every request as it arrives.
+// Tests and benches time real servers and threads on the wall clock; the core never reads it.
+#![allow(clippy::disallowed_methods)]
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
 mod common;

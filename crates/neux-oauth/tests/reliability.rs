@@ -1,4 +1,6 @@
 //! The client under faults: a storm of injected failures, and a deliberately hostile server.
+// Tests and benches time real servers and threads on the wall clock; the core never reads it.
+#![allow(clippy::disallowed_methods)]
 #![allow(clippy::unwrap_used)]
 
 mod common;

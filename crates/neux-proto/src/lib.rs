@@ -2,7 +2,10 @@
 //!
 //! `neux-proto` is the protocol core of the neux SDK: it builds, signs and decodes, and does
 //! nothing else. It has no I/O, no async, no HTTP client and never reads the clock: timestamps,
-//! clocks and secrets are arguments. Use it directly to sign any `/neuopenapi/*` call (payments, notifications,
+//! clocks and secrets are arguments. It is also time's one home for the workspace: the
+//! [`Clock`] trait beside [`Timestamp`], the test clock ([`ManualClock`]), and the clocks that
+//! read the operating system ([`SystemClock`], [`SkewedClock`], [`Stopwatch`]), which nothing in
+//! neux-proto calls. Use it directly to sign any `/neuopenapi/*` call (payments, notifications,
 //! push); to log a user in, use the `neux-oauth` crate, which drives these types over HTTP.
 //!
 //! Start from:
@@ -55,6 +58,7 @@ mod scope;
 mod secret;
 mod sign;
 pub mod status;
+mod system_clock;
 mod time;
 mod value;
 
@@ -74,4 +78,5 @@ pub use response::{
 pub use scope::{Scope, ScopeError, ScopeName};
 pub use secret::{AccessToken, AppSecret, AuthCode, ClientId, InvalidInput, OpenId, UnionId};
 pub use sign::{SECRET_MASK, Signature, SignatureParseError, UNSIGNED_KEYS, sign};
+pub use system_clock::{SkewedClock, Stopwatch, SystemClock};
 pub use time::{Clock, ManualClock, Timestamp, format_http_date, parse_http_date};

@@ -1,7 +1,7 @@
 //! Time as the protocol sees it: request timestamps, a clock to inject, and the HTTP `Date` codec.
 //!
-//! Nothing here reads the system clock: the I/O crates supply a clock that does
-//! (`neux_transport::SystemClock`), and tests supply a [`ManualClock`].
+//! Nothing here reads the system clock: `system_clock` beside it holds the clocks that do
+//! ([`SystemClock`](crate::SystemClock)), and tests supply a [`ManualClock`].
 
 use std::fmt;
 use std::sync::{Arc, Mutex};

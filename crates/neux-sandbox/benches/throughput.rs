@@ -4,6 +4,8 @@
 //!
 //! Writes `target/neux-bench/sandbox.json`; `cargo xtask bench` folds it into the summary.
 //! `--quick` (or `NEUX_BENCH_QUICK=1`) runs smaller counts.
+// Tests and benches time real servers and threads on the wall clock; the core never reads it.
+#![allow(clippy::disallowed_methods)]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

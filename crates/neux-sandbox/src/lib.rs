@@ -60,7 +60,6 @@ pub mod fuzzing {
 
 pub use faults::{FaultRule, FaultSpec, FaultTiming};
 pub use log::LoggedRequest;
-pub use neux_proto::{Clock, ManualClock};
-pub use neux_transport::SystemClock;
+pub use neux_proto::{Clock, ManualClock, SystemClock};
 pub use server::{MintedCode, Sandbox, SandboxBuilder, SandboxError, SandboxStats};
 pub use state::UserSpec;

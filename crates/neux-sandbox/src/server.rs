@@ -17,8 +17,7 @@ use crate::observe::observe;
 use crate::platform;
 use crate::reply;
 use crate::state::{Settings, Shared, State, UserSpec};
-use neux_proto::Clock;
-use neux_transport::SystemClock;
+use neux_proto::{Clock, SystemClock};
 
 /// The sandbox could not start, or was asked for something it does not have.
 #[derive(Debug, thiserror::Error)]

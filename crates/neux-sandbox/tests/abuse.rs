@@ -1,5 +1,7 @@
 //! The sandbox under abuse: every body, table and log entry it keeps is bounded, and its `Debug`
 //! output holds no secret, key or live code.
+// Tests and benches time real servers and threads on the wall clock; the core never reads it.
+#![allow(clippy::disallowed_methods)]
 #![allow(clippy::unwrap_used)]
 
 mod common;

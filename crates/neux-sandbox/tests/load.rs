@@ -1,5 +1,7 @@
 //! Load: 10,000 token exchanges paced over about 30 seconds (loopback only, bounded), with no
 //! error and stable memory; and the code table does not grow forever.
+// Tests and benches time real servers and threads on the wall clock; the core never reads it.
+#![allow(clippy::disallowed_methods)]
 #![allow(clippy::unwrap_used)]
 
 mod common;

@@ -52,7 +52,6 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod clock;
 mod config;
 mod error;
 mod proxy;
@@ -68,10 +67,8 @@ mod unwind;
 use std::sync::Arc;
 
 pub use async_trait::async_trait;
-pub use clock::{SkewedClock, SystemClock};
 pub use config::{RootCertificate, TransportConfig};
 pub use error::{Cause, TimeoutPhase, TransportError};
-pub use neux_proto::Clock;
 pub use proxy::{ProxyConfig, ProxyError, ProxyRules};
 #[cfg(feature = "reqwest-client")]
 pub use reqwest_transport::ReqwestTransport;

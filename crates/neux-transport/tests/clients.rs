@@ -1,4 +1,6 @@
 //! Constructors over clients the application already has, and the scripted test transport.
+// Tests time real servers on the wall clock; the core never reads it.
+#![allow(clippy::disallowed_methods)]
 #![allow(clippy::unwrap_used)]
 
 mod support;

@@ -1,4 +1,6 @@
 //! The shared conformance suite, run against every transport implementation.
+// Tests and benches time real servers and threads on the wall clock; the core never reads it.
+#![allow(clippy::disallowed_methods)]
 #![allow(clippy::unwrap_used)]
 
 mod support;

@@ -22,6 +22,8 @@
 //! `--quick` (or `NEUX_BENCH_QUICK=1`) runs smaller counts; `NEUX_BENCH_ONLY=WORD` runs only the
 //! groups whose name holds WORD (`login/loopback`, `call`, `surf`, `concurrent`, `scaling`,
 //! `ledger`). `NEUX_BENCH_PROFILE` runs one side alone for a profiler (see `profile`).
+// Tests and benches time real servers and threads on the wall clock; the core never reads it.
+#![allow(clippy::disallowed_methods)]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
