@@ -361,7 +361,7 @@ async fn login_failures_are_one_line_with_a_kind_and_no_secrets() {
     assert_eq!(lines.len(), 2, "{}", out.stderr);
     assert!(
         lines[0].starts_with(
-            "error (signature_rejected): the platform refused the signature (status 2000): the app secret differs"
+            "error (signature_rejected): signature verification failed (status 2000): the app secret differs"
         ),
         "{}",
         out.stderr

@@ -9,6 +9,7 @@ use std::time::SystemTime;
 use http::header;
 use neux_proto::{
     ApiError, ApiStatus, DecodeError, Dialect, Envelope, ResponseError, parse_http_date, redact,
+    status,
 };
 use neux_transport::HttpResponse;
 use serde::de::DeserializeOwned;
@@ -89,16 +90,16 @@ fn classify(
     } = api;
     let exchange = cx.kind == Kind::Exchange;
     match status {
-        ApiStatus::SIGNATURE_REJECTED if cx.kind != Kind::Unsigned => Error::SignatureRejected {
+        status::SIGNATURE_REJECTED if cx.kind != Kind::Unsigned => Error::SignatureRejected {
             message,
             dialect: cx.dialect,
             canonical: canonical(),
         },
-        ApiStatus::TIMESTAMP_OUT_OF_WINDOW => Error::ClockSkew {
+        status::TIMESTAMP_OUT_OF_WINDOW => Error::ClockSkew {
             message,
             skew: skew(res, cx.now),
         },
-        ApiStatus::NOT_AUTHORIZED => Error::NotAuthorized { message },
+        status::NOT_AUTHORIZED => Error::NotAuthorized { message },
         s if exchange && cx.code_used.contains(&s) => Error::CodeAlreadyPresented {
             by: SeenBy::Platform { status, message },
         },
@@ -126,7 +127,7 @@ fn skew(res: &HttpResponse, local: SystemTime) -> Option<Skew> {
 mod tests {
     use std::time::{Duration, UNIX_EPOCH};
 
-    use neux_proto::{TokenResponse, UserInfo, status};
+    use neux_proto::{TokenResponse, UserInfo};
 
     use super::*;
 

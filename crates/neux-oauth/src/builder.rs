@@ -3,17 +3,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use neux_proto::{ApiStatus, AppSecret, ClientId, Clock, Dialect, InvalidInput, SystemClock};
+use neux_proto::{
+    ApiStatus, AppSecret, CODE_LIFETIME, ClientId, Clock, Dialect, InvalidInput, SystemClock,
+};
 use neux_transport::{AsyncSleep, Transport, TransportConfig};
 
 use crate::error::BuildError;
 use crate::ledger::CodeLedger;
 use crate::memory_ledger::InMemoryLedger;
 use crate::retry::RetryPolicy;
-
-/// How long the platform keeps a code valid, as far as anyone documents: the default for
-/// [`ClientBuilder::code_lifetime`].
-pub const DEFAULT_CODE_LIFETIME: Duration = Duration::from_secs(5 * 60);
 
 /// The shortest [`ClientBuilder::code_lifetime`] a client accepts: a ledger that forgets a code
 /// sooner than the platform does would let it be presented again while it is still live.
@@ -22,10 +20,6 @@ pub const MIN_CODE_LIFETIME: Duration = Duration::from_secs(60);
 /// The longest [`ClientBuilder::code_lifetime`] a client accepts (a day: no platform keeps a
 /// one-time code that long, and a ledger must forget codes some time).
 pub const MAX_CODE_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
-
-/// The statuses neux-sandbox uses for refused codes (unknown, expired, used, other client). The
-/// platform documents none; see [`ClientBuilder::code_rejection_statuses`].
-pub const SANDBOX_CODE_REJECTION_STATUSES: [ApiStatus; 4] = neux_proto::status::CODE_REFUSALS;
 
 /// Configures a [`Client`](crate::Client). `client_id`, `secret` and `base_url` are required.
 pub struct ClientBuilder {
@@ -70,11 +64,11 @@ impl Default for ClientBuilder {
             transport_config: TransportConfig::default(),
             clock: Arc::new(SystemClock),
             retry: RetryPolicy::default(),
-            code_rejection: SANDBOX_CODE_REJECTION_STATUSES.to_vec(),
+            code_rejection: neux_proto::status::CODE_REFUSALS.to_vec(),
             code_used: vec![neux_proto::status::CODE_USED],
             allow_insecure_http: false,
             ledger: None,
-            code_lifetime: DEFAULT_CODE_LIFETIME,
+            code_lifetime: CODE_LIFETIME,
             sleeper: None,
         }
     }
@@ -153,7 +147,8 @@ impl ClientBuilder {
 
     /// Envelope statuses that mean "this code is refused" and become [`Error::CodeRejected`](crate::Error::CodeRejected).
     /// The platform documents none, so the default is neux-sandbox's
-    /// ([`SANDBOX_CODE_REJECTION_STATUSES`]); add the statuses your platform host answers with.
+    /// ([`status::CODE_REFUSALS`](neux_proto::status::CODE_REFUSALS)); add the statuses your
+    /// platform host answers with.
     /// Any other status is carried through unchanged as [`Error::Api`](crate::Error::Api).
     pub fn code_rejection_statuses(
         mut self,
@@ -186,7 +181,7 @@ impl ClientBuilder {
     }
 
     /// How long a presented code is remembered: at least as long as the platform keeps a code
-    /// valid (default [`DEFAULT_CODE_LIFETIME`], 5 minutes). [`build`](Self::build) refuses a
+    /// valid (default [`CODE_LIFETIME`], 5 minutes). [`build`](Self::build) refuses a
     /// lifetime outside [`MIN_CODE_LIFETIME`]..=[`MAX_CODE_LIFETIME`].
     pub fn code_lifetime(mut self, lifetime: Duration) -> Self {
         self.code_lifetime = lifetime;
@@ -351,15 +346,7 @@ fn base_url(url: &str, allow_insecure_http: bool) -> Result<String, BuildError> 
     match scheme {
         "https" => {}
         "http" => {
-            let host = authority
-                .host()
-                .trim_start_matches('[')
-                .trim_end_matches(']');
-            let loopback = host == "localhost"
-                || host
-                    .parse::<std::net::IpAddr>()
-                    .is_ok_and(|ip| ip.is_loopback());
-            if !loopback && !allow_insecure_http {
+            if !neux_transport::is_loopback_host(authority.host()) && !allow_insecure_http {
                 return Err(invalid(
                     "plain http is only allowed for loopback hosts (codes and tokens would travel unencrypted); use https",
                 ));

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use neux_proto::{ApiStatus, DecodeError};
+use neux_proto::{ApiStatus, DecodeError, status};
 use neux_transport::TransportError;
 
 use crate::mask::Mask;
@@ -68,7 +68,7 @@ pub enum Error {
     },
     /// Status 2001: the timestamp was outside the server's window. Almost always clock skew:
     /// sync this host's clock (NTP).
-    #[error("the platform refused the timestamp (status 2001): {message:?}; {}", match .skew { Some(s) => format!("{s}; sync this host's clock"), None => "probable clock skew; sync this host's clock".to_owned() })]
+    #[error("{}: {message:?}; {}", refused(status::TIMESTAMP_OUT_OF_WINDOW), match .skew { Some(s) => format!("{s}; sync this host's clock"), None => hint(status::TIMESTAMP_OUT_OF_WINDOW).to_owned() })]
     ClockSkew {
         /// The platform's message, unchanged.
         message: String,
@@ -76,7 +76,11 @@ pub enum Error {
         skew: Option<Skew>,
     },
     /// Status 2002: the user has not opened the interface to this mini app.
-    #[error("the user has not authorised this mini app (status 2002): {message:?}")]
+    #[error(
+        "{}: {message:?}; {}",
+        refused(status::NOT_AUTHORIZED),
+        hint(status::NOT_AUTHORIZED)
+    )]
     NotAuthorized {
         /// The platform's message, unchanged.
         message: String,
@@ -167,13 +171,28 @@ fn presented_text(by: &SeenBy) -> String {
 /// secret can differ: say that. The string we signed is not repeated here (it is long):
 /// [`Error::signed_string`] has it, and the CLI shows it on a line of its own.
 fn signature_text(message: &str, dialect: neux_proto::Dialect, canonical: &str) -> String {
+    let refused = refused(status::SIGNATURE_REJECTED);
     if !canonical.is_empty() && message.contains(canonical) {
-        "the platform refused the signature (status 2000): the app secret differs (the server expected exactly the string we signed); check the secret you configured (NEUX_SECRET)".to_owned()
+        format!(
+            "{refused}: the app secret differs (the server expected exactly the string we signed); check the secret you configured (NEUX_SECRET)"
+        )
     } else {
         format!(
-            "the platform refused the signature (status 2000): {message:?}; check the app secret, the client id and the dialect ({dialect})"
+            "{refused}: {message:?}; {} (this client uses {dialect})",
+            hint(status::SIGNATURE_REJECTED)
         )
     }
+}
+
+/// "MEANING (status N)", from the status table.
+fn refused(s: ApiStatus) -> String {
+    let meaning = status::info(s).map_or("refused", |row| row.meaning);
+    format!("{meaning} (status {s})")
+}
+
+/// What to check for a documented status, from the status table.
+fn hint(s: ApiStatus) -> &'static str {
+    status::info(s).and_then(|row| row.hint).unwrap_or("")
 }
 
 impl Error {

@@ -123,10 +123,7 @@ mod redis_ledger;
 mod retry;
 mod token;
 
-pub use builder::{
-    ClientBuilder, DEFAULT_CODE_LIFETIME, MAX_CODE_LIFETIME, MIN_CODE_LIFETIME,
-    SANDBOX_CODE_REJECTION_STATUSES,
-};
+pub use builder::{ClientBuilder, MAX_CODE_LIFETIME, MIN_CODE_LIFETIME};
 pub use call::ApiCall;
 pub use client::Client;
 pub use error::{BuildError, Error, SeenBy, Skew};
@@ -142,10 +139,10 @@ pub use token::{MAX_TOKEN_LIFETIME, TokenSet};
 /// The `http` crate, whose request and response types a [`Transport`] speaks.
 pub use http;
 pub use neux_proto::{
-    AccessToken, ApiStatus, AppSecret, AuthCode, ClaimsError, ClientId, Clock, DecodeError,
-    Dialect, InvalidInput, ManualClock, OpenId, ParamError, ParamValue, Params, SENSITIVE_KEYS,
-    Scope, ScopeName, Signature, SignedCall, SkewedClock, Stopwatch, SystemClock, TOKEN_PATH,
-    Timestamp, TokenClaims, USER_INFO_PATH, UnionId, UserInfo, status,
+    AccessToken, ApiStatus, AppSecret, AuthCode, CODE_LIFETIME, ClaimsError, ClientId, Clock,
+    DecodeError, Dialect, InvalidInput, ManualClock, OpenId, ParamError, ParamValue, Params,
+    SENSITIVE_KEYS, Scope, ScopeName, Signature, SignedCall, SkewedClock, Stopwatch, SystemClock,
+    TOKEN_PATH, Timestamp, TokenClaims, USER_INFO_PATH, UnionId, UserInfo, status,
 };
 #[cfg(feature = "test-util")]
 pub use neux_transport::test_util;

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use neux_oauth::{
-    BuildError, Client, DEFAULT_CODE_LIFETIME, Dialect, MAX_CODE_LIFETIME, MIN_CODE_LIFETIME,
+    BuildError, CODE_LIFETIME, Client, Dialect, MAX_CODE_LIFETIME, MIN_CODE_LIFETIME,
 };
 
 fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
@@ -132,6 +132,9 @@ fn base_urls_are_checked() {
     assert!(b("http://127.0.0.1:8080").is_ok());
     assert!(b("http://[::1]:8080").is_ok());
     assert!(b("http://localhost:1").is_ok());
+    // The one loopback rule (neux-transport's, which also keeps these off a proxy).
+    assert!(b("http://sandbox.localhost:1").is_ok());
+    assert!(b("http://localhost.example.com:1").is_err());
     for bad in [
         "http://api.example.test",
         "ftp://a.test",
@@ -239,7 +242,7 @@ fn code_lifetimes_outside_the_sane_range_are_refused() {
             other => panic!("{bad:?}: {other:?}"),
         }
     }
-    for good in [MIN_CODE_LIFETIME, DEFAULT_CODE_LIFETIME, MAX_CODE_LIFETIME] {
+    for good in [MIN_CODE_LIFETIME, CODE_LIFETIME, MAX_CODE_LIFETIME] {
         assert!(with(good).is_ok(), "{good:?}");
     }
 }

@@ -72,11 +72,11 @@ pub use request::{
     USER_INFO_PATH, user_info_path_and_query,
 };
 pub use response::{
-    ApiError, ApiStatus, ApiStatusKind, DecodeError, Envelope, ResponseError, ResponseHeader,
-    TokenResponse, UserInfo, redact,
+    ApiError, DecodeError, Envelope, ResponseError, ResponseHeader, TokenResponse, UserInfo, redact,
 };
 pub use scope::{Scope, ScopeError, ScopeName};
 pub use secret::{AccessToken, AppSecret, AuthCode, ClientId, InvalidInput, OpenId, UnionId};
 pub use sign::{SECRET_MASK, Signature, SignatureParseError, UNSIGNED_KEYS, sign};
+pub use status::ApiStatus;
 pub use system_clock::{SkewedClock, Stopwatch, SystemClock};
-pub use time::{Clock, ManualClock, Timestamp, format_http_date, parse_http_date};
+pub use time::{CODE_LIFETIME, Clock, ManualClock, Timestamp, format_http_date, parse_http_date};

@@ -1,78 +1,10 @@
 //! The platform's answers: the envelope, its statuses, and the two payloads.
 
-use std::fmt;
-
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::secret::{AccessToken, OpenId, UnionId};
-
-/// A `responseHeader.status` value. `200` is success; the platform documents a few others.
-///
-/// ```
-/// use neux_proto::{ApiStatus, ApiStatusKind};
-/// assert_eq!(ApiStatus::new(2001).kind(), ApiStatusKind::TimestampOutOfWindow);
-/// assert!(ApiStatus::OK.is_success());
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct ApiStatus(i64);
-
-/// What an [`ApiStatus`] is known to mean.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ApiStatusKind {
-    /// 200.
-    Ok,
-    /// 2000: signature verification failed (wrong secret, app id key or parameters).
-    SignatureRejected,
-    /// 2001: the timestamp is outside the server's window (usually clock skew).
-    TimestampOutOfWindow,
-    /// 2002: the user has not opened the interface to this mini app.
-    NotAuthorized,
-    /// Anything else: carried through unchanged.
-    Other,
-}
-
-impl ApiStatus {
-    /// Success.
-    pub const OK: Self = Self(200);
-    /// Signature verification failed.
-    pub const SIGNATURE_REJECTED: Self = Self(2000);
-    /// The request's timestamp is outside the allowed window.
-    pub const TIMESTAMP_OUT_OF_WINDOW: Self = Self(2001);
-    /// The user has not authorised this mini app.
-    pub const NOT_AUTHORIZED: Self = Self(2002);
-
-    /// Wraps a raw status.
-    pub const fn new(status: i64) -> Self {
-        Self(status)
-    }
-    /// The raw number.
-    pub const fn get(self) -> i64 {
-        self.0
-    }
-    /// Whether this is 200.
-    pub fn is_success(self) -> bool {
-        self == Self::OK
-    }
-    /// What the status is known to mean.
-    pub fn kind(self) -> ApiStatusKind {
-        match self.0 {
-            200 => ApiStatusKind::Ok,
-            2000 => ApiStatusKind::SignatureRejected,
-            2001 => ApiStatusKind::TimestampOutOfWindow,
-            2002 => ApiStatusKind::NotAuthorized,
-            _ => ApiStatusKind::Other,
-        }
-    }
-}
-
-impl fmt::Display for ApiStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
-    }
-}
+use crate::status::{self, ApiStatus};
 
 /// `responseHeader`: the outcome of the call, whatever the HTTP status said.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -122,7 +54,7 @@ impl<T> Envelope<T> {
     pub fn ok(response: T) -> Self {
         Self {
             header: ResponseHeader {
-                status: ApiStatus::OK,
+                status: status::OK,
                 msg: "OK".to_owned(),
             },
             response: Some(response),
@@ -174,7 +106,8 @@ impl<T: DeserializeOwned> Envelope<T> {
 
 /// The platform answered with a status other than 200.
 ///
-/// The status and message are carried unchanged; known statuses get a hint.
+/// The status and message are carried unchanged; a documented status gets its hint from the
+/// [status table](crate::status::ALL).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("the platform refused the request: status {status}{}: {message:?}", self.hint().map(|h| format!(" ({h})")).unwrap_or_default())]
 pub struct ApiError {
@@ -185,20 +118,10 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    /// A short explanation of a documented status, with what to check.
-    pub fn hint(&self) -> Option<&'static str> {
-        match self.status.kind() {
-            ApiStatusKind::SignatureRejected => Some(
-                "signature verification failed: check the app secret, the client id and the dialect",
-            ),
-            ApiStatusKind::TimestampOutOfWindow => Some(
-                "timestamp outside the server's window: probable clock skew, sync this host's clock",
-            ),
-            ApiStatusKind::NotAuthorized => {
-                Some("the user has not opened the interface to this mini app")
-            }
-            ApiStatusKind::Ok | ApiStatusKind::Other => None,
-        }
+    /// What the status means and what to check, for a documented status.
+    pub fn hint(&self) -> Option<String> {
+        let row = status::info(self.status)?;
+        row.hint.map(|hint| format!("{}: {hint}", row.meaning))
     }
 }
 
@@ -384,7 +307,7 @@ mod tests {
         let body = br#"{"responseHeader":{"status":2001,"msg":"timeout"},"response":"whatever"}"#;
         let err = Envelope::<TokenResponse>::decode(body).unwrap_err();
         let api = err.api().unwrap();
-        assert_eq!(api.status, ApiStatus::TIMESTAMP_OUT_OF_WINDOW);
+        assert_eq!(api.status, status::TIMESTAMP_OUT_OF_WINDOW);
         assert_eq!(api.message, "timeout");
         assert!(err.to_string().contains("clock skew"), "{err}");
     }

@@ -7,16 +7,53 @@
 //! numbers are for reading sandbox answers and logs, and for neux-oauth's default list of
 //! code-refusal statuses.
 
-use crate::response::ApiStatus;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// A `responseHeader.status` value. `200` is success; [`ALL`] says what every known one means.
+///
+/// ```
+/// use neux_proto::{ApiStatus, status};
+/// assert!(status::OK.is_success());
+/// assert_eq!(ApiStatus::new(2001), status::TIMESTAMP_OUT_OF_WINDOW);
+/// assert_eq!(status::info(ApiStatus::new(2001)).map(|s| s.meaning), Some("timestamp outside the allowed window"));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ApiStatus(i64);
+
+impl ApiStatus {
+    /// Wraps a raw status.
+    pub const fn new(status: i64) -> Self {
+        Self(status)
+    }
+
+    /// The raw number.
+    pub const fn get(self) -> i64 {
+        self.0
+    }
+
+    /// Whether this is 200.
+    pub fn is_success(self) -> bool {
+        self == OK
+    }
+}
+
+impl fmt::Display for ApiStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
 
 /// Success.
-pub const OK: ApiStatus = ApiStatus::OK;
+pub const OK: ApiStatus = ApiStatus::new(200);
 /// Signature verification failed (platform status).
-pub const SIGNATURE_REJECTED: ApiStatus = ApiStatus::SIGNATURE_REJECTED;
+pub const SIGNATURE_REJECTED: ApiStatus = ApiStatus::new(2000);
 /// Timestamp outside the window (platform status).
-pub const TIMESTAMP_OUT_OF_WINDOW: ApiStatus = ApiStatus::TIMESTAMP_OUT_OF_WINDOW;
+pub const TIMESTAMP_OUT_OF_WINDOW: ApiStatus = ApiStatus::new(2001);
 /// The user has not authorised the mini app (platform status).
-pub const NOT_AUTHORIZED: ApiStatus = ApiStatus::NOT_AUTHORIZED;
+pub const NOT_AUTHORIZED: ApiStatus = ApiStatus::new(2002);
 
 /// The body is not valid JSON / form data, or not an object, or has a duplicate key.
 pub const MALFORMED_BODY: ApiStatus = ApiStatus::new(4001);
@@ -69,6 +106,7 @@ pub enum Origin {
 
 /// One row of [`ALL`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct StatusInfo {
     /// The status.
     pub status: ApiStatus,
@@ -76,6 +114,8 @@ pub struct StatusInfo {
     pub origin: Origin,
     /// What it means, in a few words.
     pub meaning: &'static str,
+    /// What to check, for the platform's documented failures.
+    pub hint: Option<&'static str>,
 }
 
 const fn row(status: ApiStatus, origin: Origin, meaning: &'static str) -> StatusInfo {
@@ -83,7 +123,29 @@ const fn row(status: ApiStatus, origin: Origin, meaning: &'static str) -> Status
         status,
         origin,
         meaning,
+        hint: None,
     }
+}
+
+const fn documented(status: ApiStatus, meaning: &'static str, hint: &'static str) -> StatusInfo {
+    StatusInfo {
+        status,
+        origin: Origin::Platform,
+        meaning,
+        hint: Some(hint),
+    }
+}
+
+/// The row of `status`, if neux knows it.
+///
+/// ```
+/// use neux_proto::status;
+/// let row = status::info(status::SIGNATURE_REJECTED).unwrap();
+/// assert!(row.hint.unwrap().contains("app secret"));
+/// assert!(status::info(neux_proto::ApiStatus::new(4107)).is_none());
+/// ```
+pub fn info(status: ApiStatus) -> Option<&'static StatusInfo> {
+    ALL.iter().find(|row| row.status == status)
 }
 
 /// Every status, who defines it, and what it means: for docs, tests and tools.
@@ -95,20 +157,20 @@ const fn row(status: ApiStatus, origin: Origin, meaning: &'static str) -> Status
 /// ```
 pub const ALL: &[StatusInfo] = &[
     row(OK, Origin::Platform, "success"),
-    row(
+    documented(
         SIGNATURE_REJECTED,
-        Origin::Platform,
         "signature verification failed",
+        "check the app secret, the client id and the dialect (clientId or appid)",
     ),
-    row(
+    documented(
         TIMESTAMP_OUT_OF_WINDOW,
-        Origin::Platform,
         "timestamp outside the allowed window",
+        "probable clock skew: sync this host's clock (NTP)",
     ),
-    row(
+    documented(
         NOT_AUTHORIZED,
-        Origin::Platform,
         "user has not authorised the mini app",
+        "the user must open the interface to this mini app",
     ),
     row(
         MALFORMED_BODY,

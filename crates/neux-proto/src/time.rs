@@ -7,6 +7,10 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+/// How long the platform keeps a one-time code valid, as every reference page says: the
+/// sandbox's code lifetime and the client's code ledger both start from it.
+pub const CODE_LIFETIME: Duration = Duration::from_secs(5 * 60);
+
 /// A request timestamp: Unix epoch milliseconds, as the platform wants it (not seconds).
 ///
 /// `neux-proto` never reads the clock: the caller passes the time in.

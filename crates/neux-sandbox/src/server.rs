@@ -80,7 +80,7 @@ impl Default for SandboxBuilder {
             clock: Arc::new(SystemClock),
             settings: Settings {
                 window: Duration::from_secs(300),
-                code_ttl: Duration::from_secs(300),
+                code_ttl: neux_proto::CODE_LIFETIME,
                 token_ttl: Duration::from_secs(604_800),
                 log_capacity: 10_000,
                 profile_capacity: 100_000,

@@ -69,7 +69,7 @@ use std::sync::Arc;
 pub use async_trait::async_trait;
 pub use config::{RootCertificate, TransportConfig};
 pub use error::{Cause, TimeoutPhase, TransportError};
-pub use proxy::{ProxyConfig, ProxyError, ProxyRules};
+pub use proxy::{ProxyConfig, ProxyError, ProxyRules, is_loopback_host};
 #[cfg(feature = "reqwest-client")]
 pub use reqwest_transport::ReqwestTransport;
 #[cfg(feature = "surf")]

@@ -218,7 +218,7 @@ impl ProxyRules {
     /// The proxy for a request to `host` over `scheme`, or `None` to connect directly.
     pub fn for_url(&self, scheme: &str, host: &str) -> Option<&str> {
         let host = host.trim_start_matches('[').trim_end_matches(']');
-        if is_loopback(host) || self.excepted(host) {
+        if is_loopback_host(host) || self.excepted(host) {
             return None;
         }
         match scheme {
@@ -243,7 +243,18 @@ impl ProxyRules {
     }
 }
 
-fn is_loopback(host: &str) -> bool {
+/// Whether `host` (a name or an address, IPv6 with or without brackets, no port) is this
+/// machine: `localhost` and its subdomains (RFC 6761), `127.0.0.0/8` and `::1`. The one loopback
+/// rule of the client: loopback hosts are never proxied, and neux-oauth lets them use plain
+/// `http`.
+///
+/// ```
+/// use neux_transport::is_loopback_host;
+/// assert!(is_loopback_host("127.0.0.1") && is_loopback_host("[::1]") && is_loopback_host("app.localhost"));
+/// assert!(!is_loopback_host("localhost.example.com"));
+/// ```
+pub fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
     host.eq_ignore_ascii_case("localhost")
         || host.to_ascii_lowercase().ends_with(".localhost")
         || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
