@@ -17,21 +17,21 @@ use serde::de::DeserializeOwned;
 use crate::error::{Error, SeenBy, Skew};
 use crate::mask::Sensitive;
 
-/// Which kind of call an answer belongs to: the same status means different things in each.
+/// Which endpoint an answer comes from: the same status means different things at each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
+pub(crate) enum Endpoint {
     /// The code-for-token exchange: 2000 is about our signature, code refusals are known.
-    Exchange,
+    Token,
     /// Any other signed call: 2000 is about our signature.
     Signed,
-    /// A call that carries no signature (the profile).
-    Unsigned,
+    /// The profile, which carries no signature.
+    Profile,
 }
 
 /// What reading an answer needs to know about the client and the moment.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Context<'a> {
-    pub kind: Kind,
+    pub endpoint: Endpoint,
     pub dialect: Dialect,
     /// Statuses that mean "this code is refused" (exchange only).
     pub code_rejection: &'a [ApiStatus],
@@ -88,13 +88,15 @@ fn classify(
     let ApiError {
         status, message, ..
     } = api;
-    let exchange = cx.kind == Kind::Exchange;
+    let exchange = cx.endpoint == Endpoint::Token;
     match status {
-        status::SIGNATURE_REJECTED if cx.kind != Kind::Unsigned => Error::SignatureRejected {
-            message,
-            dialect: cx.dialect,
-            canonical: canonical(),
-        },
+        status::SIGNATURE_REJECTED if cx.endpoint != Endpoint::Profile => {
+            Error::SignatureRejected {
+                message,
+                dialect: cx.dialect,
+                canonical: canonical(),
+            }
+        }
         status::TIMESTAMP_OUT_OF_WINDOW => Error::ClockSkew {
             message,
             skew: skew(res, cx.now),
@@ -142,9 +144,9 @@ mod tests {
             .expect("a valid response")
     }
 
-    fn cx(kind: Kind) -> Context<'static> {
+    fn cx(endpoint: Endpoint) -> Context<'static> {
         Context {
-            kind,
+            endpoint,
             dialect: Dialect::Form,
             code_rejection: &status::CODE_REFUSALS,
             code_used: &[status::CODE_USED],
@@ -156,10 +158,10 @@ mod tests {
         format!(r#"{{"responseHeader":{{"status":{status},"msg":"no"}},"response":null}}"#)
     }
 
-    fn read<T: DeserializeOwned>(res: &HttpResponse, kind: Kind) -> Result<T, Error> {
+    fn read<T: DeserializeOwned>(res: &HttpResponse, endpoint: Endpoint) -> Result<T, Error> {
         interpret(
             res,
-            cx(kind),
+            cx(endpoint),
             || "canonical".to_owned(),
             Sensitive::Texts(&[]),
         )
@@ -168,18 +170,18 @@ mod tests {
     #[test]
     fn a_2000_is_our_signature_only_on_signed_calls() {
         let res = answer(200, None, &refusal(2000));
-        match read::<TokenResponse>(&res, Kind::Exchange) {
+        match read::<TokenResponse>(&res, Endpoint::Token) {
             Err(Error::SignatureRejected {
                 dialect, canonical, ..
             }) => assert_eq!((dialect, canonical.as_str()), (Dialect::Form, "canonical")),
             other => panic!("{other:?}"),
         }
         assert!(matches!(
-            read::<UserInfo>(&res, Kind::Signed),
+            read::<UserInfo>(&res, Endpoint::Signed),
             Err(Error::SignatureRejected { .. })
         ));
         assert!(matches!(
-            read::<UserInfo>(&res, Kind::Unsigned),
+            read::<UserInfo>(&res, Endpoint::Profile),
             Err(Error::Api { status, .. }) if status == status::SIGNATURE_REJECTED
         ));
     }
@@ -188,12 +190,12 @@ mod tests {
     fn code_refusals_are_known_only_on_the_exchange() {
         let res = answer(200, None, &refusal(status::CODE_EXPIRED.get()));
         assert!(matches!(
-            read::<TokenResponse>(&res, Kind::Exchange),
+            read::<TokenResponse>(&res, Endpoint::Token),
             Err(Error::CodeRejected { status, .. }) if status == status::CODE_EXPIRED
         ));
         // "Already used" is the same error a second presenter gets from the ledger.
         let used = answer(200, None, &refusal(status::CODE_USED.get()));
-        match read::<TokenResponse>(&used, Kind::Exchange) {
+        match read::<TokenResponse>(&used, Endpoint::Token) {
             Err(e @ Error::CodeAlreadyPresented { .. }) => {
                 assert!(e.needs_new_code() && e.request_may_have_been_sent(), "{e}");
                 assert!(matches!(
@@ -203,10 +205,10 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        for kind in [Kind::Signed, Kind::Unsigned] {
+        for endpoint in [Endpoint::Signed, Endpoint::Profile] {
             for res in [&res, &used] {
                 assert!(matches!(
-                    read::<UserInfo>(res, kind),
+                    read::<UserInfo>(res, endpoint),
                     Err(Error::Api { .. })
                 ));
             }
@@ -217,7 +219,7 @@ mod tests {
     fn a_2001_measures_the_skew_from_date() {
         // The server's clock is 90 s behind ours.
         let res = answer(200, Some("Tue, 14 Nov 2023 22:11:50 GMT"), &refusal(2001));
-        match read::<UserInfo>(&res, Kind::Unsigned) {
+        match read::<UserInfo>(&res, Endpoint::Profile) {
             Err(Error::ClockSkew {
                 skew: Some(skew), ..
             }) => assert_eq!((skew.by, skew.local_ahead), (Duration::from_secs(90), true)),
@@ -225,7 +227,7 @@ mod tests {
         }
         let res = answer(200, Some("not a date"), &refusal(2001));
         assert!(matches!(
-            read::<UserInfo>(&res, Kind::Unsigned),
+            read::<UserInfo>(&res, Endpoint::Profile),
             Err(Error::ClockSkew { skew: None, .. })
         ));
     }
@@ -234,12 +236,12 @@ mod tests {
     fn a_page_that_is_not_an_envelope_is_http_or_decode_by_status() {
         let page = answer(502, None, "<html>Bad Gateway</html>");
         assert!(matches!(
-            read::<UserInfo>(&page, Kind::Unsigned),
+            read::<UserInfo>(&page, Endpoint::Profile),
             Err(Error::Http { status: 502, .. })
         ));
         let ok_but_junk = answer(200, None, "<html>maintenance</html>");
         assert!(matches!(
-            read::<UserInfo>(&ok_but_junk, Kind::Unsigned),
+            read::<UserInfo>(&ok_but_junk, Endpoint::Profile),
             Err(Error::Decode(_))
         ));
     }
@@ -251,7 +253,7 @@ mod tests {
             None,
             r#"{"responseHeader":{"status":200,"msg":"OK"},"response":{"openId":"o1"}}"#,
         );
-        let user: UserInfo = read(&res, Kind::Unsigned).expect("a profile");
+        let user: UserInfo = read(&res, Endpoint::Profile).expect("a profile");
         assert_eq!(user.open_id.as_str(), "o1");
     }
 }

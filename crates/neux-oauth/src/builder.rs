@@ -8,9 +8,11 @@ use neux_proto::{
 };
 use neux_transport::{AsyncSleep, Transport, TransportConfig};
 
+use crate::client::{Client, Core};
 use crate::error::BuildError;
 use crate::ledger::CodeLedger;
 use crate::memory_ledger::InMemoryLedger;
+use crate::pipeline::Pipeline;
 use crate::retry::RetryPolicy;
 
 /// The shortest [`ClientBuilder::code_lifetime`] a client accepts: a ledger that forgets a code
@@ -21,7 +23,23 @@ pub const MIN_CODE_LIFETIME: Duration = Duration::from_secs(60);
 /// one-time code that long, and a ledger must forget codes some time).
 pub const MAX_CODE_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
 
-/// Configures a [`Client`](crate::Client). `client_id`, `secret` and `base_url` are required.
+impl Client {
+    /// Starts configuring a client.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// A client configured from `NEUX_BASE_URL`, `NEUX_CLIENT_ID`, `NEUX_SECRET` and optionally
+    /// `NEUX_DIALECT` and `NEUX_LEDGER_URL`, with the default transport. The error names the
+    /// missing variable.
+    pub fn from_env() -> Result<Client, BuildError> {
+        Self::builder()
+            .env_with(|name| std::env::var(name).ok())?
+            .build()
+    }
+}
+
+/// Configures a [`Client`]. `client_id`, `secret` and `base_url` are required.
 pub struct ClientBuilder {
     client_id: Option<Result<ClientId, InvalidInput>>,
     secret: Option<Result<AppSecret, InvalidInput>>,
@@ -257,8 +275,15 @@ impl ClientBuilder {
         }
     }
 
+    /// Checks the settings and builds the client.
+    pub fn build(self) -> Result<Client, BuildError> {
+        Ok(Client {
+            inner: Arc::new(self.into_core()?),
+        })
+    }
+
     /// Checks the settings: what [`build`](Self::build) turns into a client.
-    pub(crate) fn into_settings(self) -> Result<Settings, BuildError> {
+    fn into_core(self) -> Result<Core, BuildError> {
         let client_id = self
             .client_id
             .ok_or(BuildError::Missing("client_id"))?
@@ -309,19 +334,23 @@ impl ClientBuilder {
         let ledger = self
             .ledger
             .unwrap_or_else(|| InMemoryLedger::for_process(&base, &client_id));
-        Ok(Settings {
+        Ok(Core {
             client_id,
             secret,
             base,
             dialect: self.dialect,
-            transport,
-            clock: self.clock,
-            retry: self.retry,
-            code_rejection: self.code_rejection,
-            code_used: self.code_used,
+            clock: self.clock.clone(),
             ledger,
             code_lifetime: self.code_lifetime,
-            sleeper,
+            pipeline: Pipeline {
+                transport,
+                retry: self.retry,
+                sleeper,
+                clock: self.clock,
+                dialect: self.dialect,
+                code_rejection: self.code_rejection,
+                code_used: self.code_used,
+            },
         })
     }
 }
@@ -355,20 +384,4 @@ fn base_url(url: &str, allow_insecure_http: bool) -> Result<String, BuildError> 
         _ => return Err(invalid("scheme must be https (or http for loopback)")),
     }
     Ok(url.trim_end_matches('/').to_owned())
-}
-
-/// A client's checked settings.
-pub(crate) struct Settings {
-    pub(crate) client_id: ClientId,
-    pub(crate) secret: AppSecret,
-    pub(crate) base: String,
-    pub(crate) dialect: Dialect,
-    pub(crate) transport: Arc<dyn Transport>,
-    pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) retry: RetryPolicy,
-    pub(crate) code_rejection: Vec<ApiStatus>,
-    pub(crate) code_used: Vec<ApiStatus>,
-    pub(crate) ledger: Arc<dyn CodeLedger>,
-    pub(crate) code_lifetime: Duration,
-    pub(crate) sleeper: Option<Arc<dyn AsyncSleep>>,
 }

@@ -1,18 +1,14 @@
 //! Any signed `/neuopenapi/*` call through the same client, with the login's guarantees.
 
-use neux_proto::Stopwatch;
-
 use http::Method;
 use neux_proto::{Params, SignedCall, TOKEN_PATH};
 use serde::de::DeserializeOwned;
-use tracing::Instrument;
 
-use crate::answer::Kind;
-use crate::builder::Settings;
-use crate::client::Client;
+use crate::answer::Endpoint;
+use crate::client::{Client, Core};
 use crate::error::Error;
 use crate::mask::Sensitive;
-use crate::pipeline::{Outgoing, Resend, record};
+use crate::pipeline::{Request, Resend, observe};
 
 /// A signed call to a platform path, for [`Client::call`]: the caller's parameters, to which
 /// the client adds the app id, the timestamp and the signature.
@@ -103,58 +99,42 @@ impl Client {
             attempts = tracing::field::Empty,
             latency_ms = tracing::field::Empty,
         );
-        let inner = &self.inner;
-        async move {
-            let started = Stopwatch::start();
-            let result = inner.call(call).await;
-            record(&result, started);
-            result
-        }
-        .instrument(span)
-        .await
+        observe(span, signed(&self.inner, call)).await
     }
 }
 
-impl Settings {
-    async fn call<T: DeserializeOwned>(&self, call: ApiCall) -> Result<T, Error> {
-        check_path(&call.path)?;
-        check_not_an_exchange(&call)?;
-        let ApiCall {
-            path,
-            params,
-            idempotent,
-        } = call;
-        let signed = SignedCall::encode(
-            params,
-            &self.client_id,
-            self.clock.timestamp(),
-            self.dialect,
-            &self.secret,
-        )
-        .map_err(|e| Error::InvalidCall(e.to_string()))?;
-        let url = format!("{}{path}", self.base);
-        let out = Outgoing {
-            method: Method::POST,
-            url: &url,
-            body: Some((signed.content_type(), signed.body())),
-        };
-        let resend = if idempotent {
+/// Checks, signs and sends a call through the pipeline.
+async fn signed<T: DeserializeOwned>(core: &Core, call: ApiCall) -> Result<T, Error> {
+    check_path(&call.path)?;
+    check_not_an_exchange(&call)?;
+    let ApiCall {
+        path,
+        params,
+        idempotent,
+    } = call;
+    let signed = SignedCall::encode(
+        params,
+        &core.client_id,
+        core.clock.timestamp(),
+        core.dialect,
+        &core.secret,
+    )
+    .map_err(|e| Error::InvalidCall(e.to_string()))?;
+    let url = format!("{}{path}", core.base);
+    let request = Request {
+        method: Method::POST,
+        url: &url,
+        body: Some((signed.content_type(), signed.body())),
+        resend: if idempotent {
             Resend::Idempotent
         } else {
             Resend::IfNothingSent
-        };
-        let (result, attempts) = self
-            .send(
-                &out,
-                resend,
-                Kind::Signed,
-                &|| signed.params().canonical_string_masked(),
-                Sensitive::Params(signed.params()),
-            )
-            .await;
-        tracing::Span::current().record("attempts", attempts);
-        result
-    }
+        },
+        endpoint: Endpoint::Signed,
+        canonical: &|| signed.params().canonical_string_masked(),
+        sensitive: Sensitive::Params(signed.params()),
+    };
+    core.pipeline.send(&request).await
 }
 
 /// A path the base URL can take as it is: absolute, no query or fragment, no dot segments.

@@ -1,21 +1,19 @@
 //! The client a backend builds once and shares: the exchange, the profile, the login.
 
-use neux_proto::Stopwatch;
 use std::sync::Arc;
+use std::time::Duration;
 
 use http::Method;
 use neux_proto::{
-    AccessToken, AuthCode, ClientId, Dialect, Scope, TOKEN_PATH, TokenRequest, TokenResponse,
-    UserInfo, user_info_path_and_query,
+    AccessToken, AppSecret, AuthCode, ClientId, Clock, Dialect, Scope, TOKEN_PATH, TokenRequest,
+    TokenResponse, UserInfo, user_info_path_and_query,
 };
-use tracing::Instrument;
 
-use crate::answer::Kind;
-use crate::builder::{ClientBuilder, Settings};
-use crate::error::{BuildError, Error, SeenBy};
-use crate::ledger::{Claim, CodeKey};
+use crate::answer::Endpoint;
+use crate::error::{Error, SeenBy};
+use crate::ledger::{Claim, CodeKey, CodeLedger};
 use crate::mask::Sensitive;
-use crate::pipeline::{Outgoing, Resend, record};
+use crate::pipeline::{Pipeline, Request, Resend, observe};
 use crate::token::TokenSet;
 
 /// A Neuxnet mini app login client: build once per app, clone freely (cheap: an `Arc`), share
@@ -36,7 +34,20 @@ use crate::token::TokenSet;
 /// ```
 #[derive(Clone)]
 pub struct Client {
-    pub(crate) inner: Arc<Settings>,
+    pub(crate) inner: Arc<Core>,
+}
+
+/// A client's checked settings and the parts it calls with: what every clone shares.
+pub(crate) struct Core {
+    pub(crate) client_id: ClientId,
+    pub(crate) secret: AppSecret,
+    pub(crate) base: String,
+    pub(crate) dialect: Dialect,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) ledger: Arc<dyn CodeLedger>,
+    pub(crate) code_lifetime: Duration,
+    /// Sending, resending and reading answers.
+    pub(crate) pipeline: Pipeline,
 }
 
 impl std::fmt::Debug for Client {
@@ -45,26 +56,13 @@ impl std::fmt::Debug for Client {
             .field("client_id", &self.inner.client_id)
             .field("base_url", &self.inner.base)
             .field("dialect", &self.inner.dialect)
-            .field("transport", &self.inner.transport)
+            .field("transport", &self.inner.pipeline.transport)
             .field("ledger", &self.inner.ledger)
             .finish_non_exhaustive()
     }
 }
 
 impl Client {
-    /// Starts configuring a client.
-    pub fn builder() -> ClientBuilder {
-        ClientBuilder::default()
-    }
-
-    /// A client configured from `NEUX_BASE_URL`, `NEUX_CLIENT_ID`, `NEUX_SECRET` and optionally
-    /// `NEUX_DIALECT`, with the default transport. The error names the missing variable.
-    pub fn from_env() -> Result<Client, BuildError> {
-        Self::builder()
-            .env_with(|name| std::env::var(name).ok())?
-            .build()
-    }
-
     /// The app's client id.
     pub fn client_id(&self) -> &ClientId {
         &self.inner.client_id
@@ -97,7 +95,7 @@ impl Client {
             status = tracing::field::Empty,
             latency_ms = tracing::field::Empty,
         );
-        self.inner.exchange(code, scope).instrument(span).await
+        observe(span, self.inner.exchange(code, scope)).await
     }
 
     /// Reads the user's profile with an access token. Idempotent, so transport failures and
@@ -111,7 +109,7 @@ impl Client {
             attempts = tracing::field::Empty,
             latency_ms = tracing::field::Empty,
         );
-        self.inner.user_info(token).instrument(span).await
+        observe(span, self.inner.user_info(token)).await
     }
 
     /// The whole login: [`exchange_code`](Self::exchange_code), then [`user_info`](Self::user_info).
@@ -135,24 +133,14 @@ impl Client {
     }
 }
 
-impl ClientBuilder {
-    /// Checks the settings and builds the client.
-    pub fn build(self) -> Result<Client, BuildError> {
-        Ok(Client {
-            inner: Arc::new(self.into_settings()?),
-        })
-    }
-}
-
-impl Settings {
+impl Core {
     async fn exchange(&self, code: &AuthCode, scope: &Scope) -> Result<TokenSet, Error> {
-        let started = Stopwatch::start();
         let key = CodeKey::of(code);
         let claim = self
             .ledger
             .claim(&self.client_id, key, self.clock.now(), self.code_lifetime)
             .await;
-        let result = match claim {
+        match claim {
             Ok(Claim::Won(ticket)) => {
                 let result = self.exchange_claimed(code, scope).await;
                 // Only a request that certainly never left may be presented again. A call
@@ -168,58 +156,44 @@ impl Settings {
             }
             Ok(Claim::Taken) => Err(Error::CodeAlreadyPresented { by: SeenBy::Ledger }),
             Err(e) => Err(Error::Ledger(e)),
-        };
-        record(&result, started);
-        result
+        }
     }
 
     async fn exchange_claimed(&self, code: &AuthCode, scope: &Scope) -> Result<TokenSet, Error> {
-        let request = TokenRequest::new(
+        let token = TokenRequest::new(
             self.client_id.clone(),
             code.clone(),
             scope.clone(),
             self.clock.timestamp(),
         );
-        let body = request.encode(self.dialect, &self.secret);
+        let body = token.encode(self.dialect, &self.secret);
         let url = format!("{}{TOKEN_PATH}", self.base);
-        let out = Outgoing {
+        let request = Request {
             method: Method::POST,
             url: &url,
             body: Some((body.content_type(), body.body())),
+            // The code is single-use: sent again only if it certainly never left.
+            resend: Resend::IfNothingSent,
+            endpoint: Endpoint::Token,
+            canonical: &|| token.canonical_string_redacted(self.dialect),
+            sensitive: Sensitive::Texts(&[code.expose_secret()]),
         };
-        // The code is single-use: sent again only if it certainly never left.
-        let (token, _) = self
-            .send::<TokenResponse>(
-                &out,
-                Resend::IfNothingSent,
-                Kind::Exchange,
-                &|| request.canonical_string_redacted(self.dialect),
-                Sensitive::Texts(&[code.expose_secret()]),
-            )
-            .await;
-        Ok(TokenSet::received(token?, scope, self.clock.clone()))
+        let answer = self.pipeline.send::<TokenResponse>(&request).await?;
+        Ok(TokenSet::received(answer, scope, self.clock.clone()))
     }
 
     async fn user_info(&self, token: &AccessToken) -> Result<UserInfo, Error> {
-        let started = Stopwatch::start();
         let url = format!("{}{}", self.base, user_info_path_and_query(token));
-        let out = Outgoing {
+        let request = Request {
             method: Method::GET,
             url: &url,
             body: None,
+            // Reading a profile is idempotent.
+            resend: Resend::Idempotent,
+            endpoint: Endpoint::Profile,
+            canonical: &String::new,
+            sensitive: Sensitive::Texts(&[token.expose_secret()]),
         };
-        // Reading a profile is idempotent.
-        let (result, attempts) = self
-            .send(
-                &out,
-                Resend::Idempotent,
-                Kind::Unsigned,
-                &String::new,
-                Sensitive::Texts(&[token.expose_secret()]),
-            )
-            .await;
-        tracing::Span::current().record("attempts", attempts);
-        record(&result, started);
-        result
+        self.pipeline.send(&request).await
     }
 }
