@@ -50,6 +50,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod call;
+mod canonical;
 mod jwt;
 mod params;
 mod request;
@@ -57,12 +58,14 @@ mod response;
 mod scope;
 mod secret;
 mod sign;
+mod signature;
 pub mod status;
 mod system_clock;
 mod time;
 mod value;
 
 pub use call::{ADDED_BY_SIGNER, SignedCall};
+pub use canonical::UNSIGNED_KEYS;
 pub use jwt::{ClaimsError, TokenClaims};
 pub use params::{
     ListItem, ParamError, ParamValue, Params, SENSITIVE_KEYS, UnsupportedKind, cmp_keys,
@@ -76,7 +79,8 @@ pub use response::{
 };
 pub use scope::{Scope, ScopeError, ScopeName};
 pub use secret::{AccessToken, AppSecret, AuthCode, ClientId, InvalidInput, OpenId, UnionId};
-pub use sign::{SECRET_MASK, Signature, SignatureParseError, UNSIGNED_KEYS, sign};
+pub use sign::{SECRET_MASK, sign};
+pub use signature::{Signature, SignatureParseError};
 pub use status::ApiStatus;
 pub use system_clock::{SkewedClock, Stopwatch, SystemClock};
 pub use time::{CODE_LIFETIME, Clock, ManualClock, Timestamp, format_http_date, parse_http_date};

@@ -5,10 +5,12 @@ use std::str::FromStr;
 
 use zeroize::Zeroize;
 
+use crate::canonical::sign_pairs;
 use crate::params::Params;
 use crate::scope::Scope;
 use crate::secret::{AccessToken, AppSecret, AuthCode, ClientId};
-use crate::sign::{SECRET_MASK, Signature, sign_pairs};
+use crate::sign::SECRET_MASK;
+use crate::signature::Signature;
 use crate::time::Timestamp;
 use crate::value::decimal;
 
