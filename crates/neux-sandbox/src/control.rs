@@ -1,7 +1,7 @@
 //! The control API (`/sandbox/v1/*`): minting codes, arming faults, reading the request log.
 
 use axum::body::Bytes;
-use axum::extract::{Request, State as AxumState};
+use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -12,7 +12,7 @@ use crate::decode::{content_type, cut};
 use crate::faults::FaultRule;
 use crate::log::LoggedRequest;
 use crate::reply::{ok, reject};
-use crate::state::{State, UserSpec};
+use crate::state::{Emulator, UserSpec};
 use crate::status::*;
 
 /// Largest control API request body (a mint with a full profile is well under 1 KiB).
@@ -23,17 +23,13 @@ pub(crate) const MAX_CONTROL_BODY: usize = 16 * 1024;
 /// own domain resolved to 127.0.0.1, so its script reads the log), from another origin, or a
 /// `POST` that is not JSON (a cross-site form or `text/plain` fetch needs no preflight).
 /// `--allow-remote` lifts only the `Host` check.
-pub(crate) async fn guard(
-    AxumState(state): AxumState<State>,
-    req: Request,
-    next: Next,
-) -> Response {
+pub(crate) async fn guard(State(emu): State<Emulator>, req: Request, next: Next) -> Response {
     let headers = req.headers();
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or("");
-    if !state.settings.allow_remote && !loopback_host(host) {
+    if !emu.settings.allow_remote && !loopback_host(host) {
         return forbidden(format!(
             "Host {:?} is not a loopback name or address: the control API answers only requests addressed to this machine (127.0.0.1, ::1, localhost); start the sandbox with --allow-remote to serve other names",
             cut(host, 64)
@@ -119,7 +115,7 @@ pub(crate) struct MintBody {
     user: Option<UserSpec>,
 }
 
-pub(crate) async fn mint_code(AxumState(state): AxumState<State>, body: Bytes) -> Response {
+pub(crate) async fn mint_code(State(emu): State<Emulator>, body: Bytes) -> Response {
     let parsed: MintBody = match serde_json::from_slice(&body) {
         Ok(b) => b,
         Err(e) => {
@@ -130,7 +126,7 @@ pub(crate) async fn mint_code(AxumState(state): AxumState<State>, body: Bytes) -
             .into_response();
         }
     };
-    if !state.apps.contains_key(&parsed.client_id) {
+    if !emu.apps.contains_key(&parsed.client_id) {
         return reject(
             UNKNOWN_CLIENT,
             format!("no app with client id {:?}", parsed.client_id),
@@ -141,41 +137,40 @@ pub(crate) async fn mint_code(AxumState(state): AxumState<State>, body: Bytes) -
         Ok(s) => s.unwrap_or_default(),
         Err(e) => return reject(INVALID_PARAMETER, format!("scope: {e}")).into_response(),
     };
-    let (code, open_id) =
-        state.mint_code(&parsed.client_id, scope, parsed.user.unwrap_or_default());
+    let (code, open_id) = emu.mint_code(&parsed.client_id, scope, parsed.user.unwrap_or_default());
     let response = serde_json::json!({
         "code": code,
         "openId": open_id,
-        "expiresIn": state.settings.code_ttl.as_secs(),
+        "expiresIn": emu.settings.code_ttl.as_secs(),
     });
     ok(response)
 }
 
-pub(crate) async fn arm_fault(AxumState(state): AxumState<State>, body: Bytes) -> Response {
+pub(crate) async fn arm_fault(State(emu): State<Emulator>, body: Bytes) -> Response {
     let rule: FaultRule = match serde_json::from_slice(&body) {
         Ok(r) => r,
         Err(e) => return reject(MALFORMED_BODY, format!("bad fault rule: {e}")).into_response(),
     };
     let count = rule.count;
-    if let Err(full) = state.arm_fault(rule) {
+    if let Err(full) = emu.arm_fault(rule) {
         return reject(TOO_MANY_FAULTS, full).into_response();
     }
     ok(serde_json::json!({"armed": count}))
 }
 
-pub(crate) async fn clear_faults(AxumState(state): AxumState<State>) -> Response {
-    state.clear_faults();
+pub(crate) async fn clear_faults(State(emu): State<Emulator>) -> Response {
+    emu.clear_faults();
     ok(serde_json::json!({"armed": 0}))
 }
 
-pub(crate) async fn list_requests(AxumState(state): AxumState<State>) -> Response {
-    let log: Vec<LoggedRequest> = state.tables().log.iter().cloned().collect();
+pub(crate) async fn list_requests(State(emu): State<Emulator>) -> Response {
+    let log: Vec<LoggedRequest> = emu.tables().log.iter().cloned().collect();
     ok(log)
 }
 
 /// Validates a client id for the in-process API.
-pub(crate) fn known(state: &State, client_id: &ClientId) -> bool {
-    state.apps.contains_key(client_id.as_str())
+pub(crate) fn known(emu: &Emulator, client_id: &ClientId) -> bool {
+    emu.apps.contains_key(client_id.as_str())
 }
 
 #[cfg(test)]

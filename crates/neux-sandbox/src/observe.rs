@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{Request, State as AxumState};
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -14,16 +14,12 @@ use crate::decode;
 use crate::faults::{FaultSpec, FaultTiming, replacement, truncate};
 use crate::log::{LogDetails, LoggedRequest};
 use crate::reply::Reject;
-use crate::state::State;
+use crate::state::Emulator;
 
 /// Wraps the platform paths: logs each request as it arrives, injects armed faults, stamps
 /// `Date` from the sandbox clock, and completes the log entry with the answer.
-pub(crate) async fn observe(
-    AxumState(state): AxumState<State>,
-    req: Request,
-    next: Next,
-) -> Response {
-    let at_ms = state.now_ms();
+pub(crate) async fn observe(State(emu): State<Emulator>, req: Request, next: Next) -> Response {
+    let at_ms = emu.now_ms();
     // What a caller sent before anything checked it: the log keeps a bounded part.
     let method = decode::cut(req.method().as_str(), decode::LOGGED_METHOD_MAX);
     let path = req.uri().path().to_owned();
@@ -32,11 +28,11 @@ pub(crate) async fn observe(
         Err(refused) => (Request::new(Body::empty()), refused),
     };
     let fault = match &details {
-        Presented::Read(_) => state.take_fault(&path),
+        Presented::Read(_) => emu.take_fault(&path),
         Presented::Refused(..) => None,
     };
     let arrival = details.details();
-    let seq = state.log_arrival(LoggedRequest {
+    let seq = emu.log_arrival(LoggedRequest {
         seq: 0,
         at_ms,
         method,
@@ -80,7 +76,7 @@ pub(crate) async fn observe(
         }
         (_, None) => next.run(req).await,
     };
-    if let Ok(v) = HeaderValue::from_str(&neux_proto::format_http_date(state.clock.now())) {
+    if let Ok(v) = HeaderValue::from_str(&neux_proto::format_http_date(emu.clock.now())) {
         res.headers_mut().insert(header::DATE, v);
     }
     let http_status = res.status().as_u16();
@@ -95,7 +91,7 @@ pub(crate) async fn observe(
         http_status,
         "request"
     );
-    state.log_answer(
+    emu.log_answer(
         seq,
         http_status,
         api_status,

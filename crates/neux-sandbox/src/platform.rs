@@ -2,7 +2,7 @@
 //! prefix) and their rules, checked more strictly than the platform does.
 
 use axum::body::Body;
-use axum::extract::State as AxumState;
+use axum::extract::State;
 use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
 use neux_proto::{AppSecret, Params, Scope};
@@ -14,27 +14,27 @@ use crate::decode::{
 use crate::jwt::{self, Claims, TokenProblem};
 use crate::log::LogDetails;
 use crate::reply::{Reject, ok, reject};
-use crate::state::{State, user_info_json};
+use crate::state::{Emulator, user_info_json};
 use crate::status::*;
 
 /// `POST /neuopenapi/oauth/mini/accessToken`.
 pub(crate) async fn access_token(
-    AxumState(state): AxumState<State>,
+    State(emu): State<Emulator>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    match exchange(&state, &headers, body).await {
+    match exchange(&emu, &headers, body).await {
         Ok(v) => ok(v),
         Err(r) => r.into_response(),
     }
 }
 
-async fn exchange(state: &State, headers: &HeaderMap, body: Body) -> Result<Value, Reject> {
+async fn exchange(emu: &Emulator, headers: &HeaderMap, body: Body) -> Result<Value, Reject> {
     let dialect = dialect_of(content_type(headers))?;
     let bytes = read_body(body).await?;
     let fields = parse_token_request(dialect, &bytes)?;
 
-    let secret = app_secret(state, &fields.client_id)?;
+    let secret = app_secret(emu, &fields.client_id)?;
     if fields.grant_type != neux_proto::GRANT_TYPE {
         return Err(reject(
             INVALID_PARAMETER,
@@ -49,7 +49,7 @@ async fn exchange(state: &State, headers: &HeaderMap, body: Body) -> Result<Valu
         .parse()
         .map_err(|e| reject(INVALID_PARAMETER, format!("scope: {e}")))?;
 
-    let now = check_window(state, fields.timestamp)?;
+    let now = check_window(emu, fields.timestamp)?;
 
     let expected = fields.signed_params(dialect, &fields.code).sign(secret);
     if !expected.verify(&fields.sign) {
@@ -66,7 +66,7 @@ async fn exchange(state: &State, headers: &HeaderMap, body: Body) -> Result<Valu
     }
 
     let open_id = {
-        let mut t = state.tables();
+        let mut t = emu.tables();
         let grant = t.codes.get_mut(&fields.code).ok_or_else(|| {
             reject(
                 CODE_UNKNOWN,
@@ -109,9 +109,9 @@ async fn exchange(state: &State, headers: &HeaderMap, body: Body) -> Result<Valu
     };
 
     let iat = now / 1000;
-    let ttl = state.settings.token_ttl.as_secs();
+    let ttl = emu.settings.token_ttl.as_secs();
     let token = jwt::mint(
-        &state.jwt_key,
+        &emu.jwt_key,
         &Claims {
             iat,
             nbf: iat,
@@ -130,8 +130,8 @@ fn with_details(mut res: Response, details: LogDetails) -> Response {
 }
 
 /// The secret of the app `client_id` names, or the refusal that says it is unknown.
-fn app_secret<'a>(state: &'a State, client_id: &str) -> Result<&'a AppSecret, Reject> {
-    state.apps.get(client_id).ok_or_else(|| {
+fn app_secret<'a>(emu: &'a Emulator, client_id: &str) -> Result<&'a AppSecret, Reject> {
+    emu.apps.get(client_id).ok_or_else(|| {
         reject(
             UNKNOWN_CLIENT,
             format!(
@@ -142,9 +142,9 @@ fn app_secret<'a>(state: &'a State, client_id: &str) -> Result<&'a AppSecret, Re
 }
 
 /// Refuses a timestamp outside the window around the sandbox clock; returns the clock's now.
-fn check_window(state: &State, timestamp: u64) -> Result<u64, Reject> {
-    let now = state.now_ms();
-    let window = state.settings.window.as_millis() as u64;
+fn check_window(emu: &Emulator, timestamp: u64) -> Result<u64, Reject> {
+    let now = emu.now_ms();
+    let window = emu.settings.window.as_millis() as u64;
     let skew = i128::from(timestamp) - i128::from(now);
     if skew.unsigned_abs() > u128::from(window) {
         let hint = if timestamp < 100_000_000_000 {
@@ -169,13 +169,13 @@ fn check_window(state: &State, timestamp: u64) -> Result<u64, Reject> {
 /// (content type, window, app, signature, refused keys) and echoes what it verified, so a
 /// backend can test its own calls before the real API is available.
 pub(crate) async fn signed_call(
-    AxumState(state): AxumState<State>,
+    State(emu): State<Emulator>,
     uri: Uri,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
     let mut details = LogDetails::default();
-    let res = match verify_call(&state, &headers, body, &mut details).await {
+    let res = match verify_call(&emu, &headers, body, &mut details).await {
         Ok(params) => ok(serde_json::json!({"path": uri.path(), "params": params})),
         Err(r) => r.into_response(),
     };
@@ -183,7 +183,7 @@ pub(crate) async fn signed_call(
 }
 
 async fn verify_call(
-    state: &State,
+    emu: &Emulator,
     headers: &HeaderMap,
     body: Body,
     details: &mut LogDetails,
@@ -193,8 +193,8 @@ async fn verify_call(
     let bytes = read_body(body).await?;
     let call = parse_signed_call(dialect, &bytes)?;
     details.client_id = Some(logged_client_id(&call.client_id));
-    let secret = app_secret(state, &call.client_id)?;
-    check_window(state, call.timestamp)?;
+    let secret = app_secret(emu, &call.client_id)?;
+    check_window(emu, call.timestamp)?;
     if !call.params.sign(secret).verify(&call.sign) {
         return Err(reject(
             SIGNATURE_REJECTED,
@@ -208,16 +208,16 @@ async fn verify_call(
 }
 
 /// `GET /neuopenapi/oauth/mini/user/info?accessToken=...`.
-pub(crate) async fn user_info(AxumState(state): AxumState<State>, uri: Uri) -> Response {
+pub(crate) async fn user_info(State(emu): State<Emulator>, uri: Uri) -> Response {
     let mut details = LogDetails::default();
-    let res = match lookup_user(&state, &uri, &mut details) {
+    let res = match lookup_user(&emu, &uri, &mut details) {
         Ok(v) => ok(v),
         Err(r) => r.into_response(),
     };
     with_details(res, details)
 }
 
-fn lookup_user(state: &State, uri: &Uri, details: &mut LogDetails) -> Result<Value, Reject> {
+fn lookup_user(emu: &Emulator, uri: &Uri, details: &mut LogDetails) -> Result<Value, Reject> {
     // The token's fingerprint is logged on arrival (`presented_token`); this adds the client id
     // once the token is verified.
     let query = uri.query().unwrap_or("");
@@ -240,19 +240,18 @@ fn lookup_user(state: &State, uri: &Uri, details: &mut LogDetails) -> Result<Val
     }
     let token = token
         .ok_or_else(|| reject(MISSING_PARAMETER, "missing query parameter \"accessToken\""))?;
-    let claims =
-        jwt::verify(&state.jwt_key, &token, state.now_ms() / 1000).map_err(|p| match p {
-            TokenProblem::Invalid => reject(
-                TOKEN_INVALID,
-                "access token invalid: not issued by this sandbox, or altered",
-            ),
-            TokenProblem::Expired => {
-                reject(TOKEN_EXPIRED, "access token expired: log the user in again")
-            }
-        })?;
+    let claims = jwt::verify(&emu.jwt_key, &token, emu.now_ms() / 1000).map_err(|p| match p {
+        TokenProblem::Invalid => reject(
+            TOKEN_INVALID,
+            "access token invalid: not issued by this sandbox, or altered",
+        ),
+        TokenProblem::Expired => {
+            reject(TOKEN_EXPIRED, "access token expired: log the user in again")
+        }
+    })?;
     details.client_id = Some(claims.client_id.clone());
     let scope: Scope = claims.scope.parse().unwrap_or_default();
-    let t = state.tables();
+    let t = emu.tables();
     let profile = t
         .profiles
         .get(&(claims.client_id.clone(), claims.open_id.clone()))

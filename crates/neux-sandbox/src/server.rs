@@ -16,7 +16,7 @@ use crate::log::LoggedRequest;
 use crate::observe::observe;
 use crate::platform;
 use crate::reply;
-use crate::state::{Settings, Shared, State, UserSpec};
+use crate::state::{Emulator, Settings, Shared, UserSpec};
 use neux_proto::{Clock, SystemClock};
 
 /// The sandbox could not start, or was asked for something it does not have.
@@ -171,7 +171,7 @@ impl SandboxBuilder {
             .into_iter()
             .map(|(id, secret)| Ok((ClientId::new(id)?, AppSecret::new(secret)?)))
             .collect::<Result<Vec<_>, neux_proto::InvalidInput>>()?;
-        let state: State = Arc::new(
+        let emu: Emulator = Arc::new(
             Shared::new(apps, self.clock, self.settings)
                 .map_err(|e| SandboxError::NoRandomness(e.to_string()))?,
         );
@@ -185,7 +185,7 @@ impl SandboxBuilder {
             addr: self.listen,
             source,
         })?;
-        let app = router(state.clone());
+        let app = router(emu.clone());
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let shutdown = async {
@@ -202,7 +202,7 @@ impl SandboxBuilder {
         Ok(Sandbox {
             base_url: format!("http://{addr}"),
             addr,
-            state,
+            emu,
             shutdown: Some(tx),
             task: Some(task),
         })
@@ -212,7 +212,7 @@ impl SandboxBuilder {
 /// Where the sandbox verifies and echoes any signed call (`/neuopenapi/sandbox/` and below).
 const SIGNED_CALL_PATHS: &str = "/neuopenapi/sandbox/{*call}";
 
-fn router(state: State) -> Router {
+fn router(emu: Emulator) -> Router {
     let platform = Router::new()
         .route(
             TOKEN_PATH,
@@ -226,7 +226,7 @@ fn router(state: State) -> Router {
             SIGNED_CALL_PATHS,
             post(platform::signed_call).fallback(reply::method_not_allowed),
         )
-        .layer(axum::middleware::from_fn_with_state(state.clone(), observe));
+        .layer(axum::middleware::from_fn_with_state(emu.clone(), observe));
     // The control API reads small JSON bodies: cap them well below the platform paths' 64 KiB.
     let control = Router::new()
         .route("/sandbox/v1/codes", post(control::mint_code))
@@ -239,7 +239,7 @@ fn router(state: State) -> Router {
             control::MAX_CONTROL_BODY,
         ))
         .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
+            emu.clone(),
             control::guard,
         ));
     Router::new()
@@ -249,7 +249,7 @@ fn router(state: State) -> Router {
         .layer(axum::extract::DefaultBodyLimit::disable())
         .merge(control)
         .fallback(reply::not_found)
-        .with_state(state)
+        .with_state(emu)
 }
 
 /// The sizes of a sandbox's tables ([`Sandbox::stats`]).
@@ -283,7 +283,7 @@ pub struct MintedCode {
 pub struct Sandbox {
     base_url: String,
     addr: SocketAddr,
-    state: State,
+    emu: Emulator,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
@@ -311,15 +311,15 @@ impl Sandbox {
         scope: Scope,
         user: UserSpec,
     ) -> Result<MintedCode, SandboxError> {
-        if !control::known(&self.state, client_id) {
+        if !control::known(&self.emu, client_id) {
             return Err(SandboxError::UnknownClient(client_id.to_string()));
         }
-        let (code, open_id) = self.state.mint_code(client_id.as_str(), scope, user);
+        let (code, open_id) = self.emu.mint_code(client_id.as_str(), scope, user);
         Ok(MintedCode {
             // Codes are UUID-shaped: never empty, never control characters.
             code: AuthCode::new(code).map_err(SandboxError::InvalidApp)?,
             open_id,
-            expires_in: self.state.settings.code_ttl.as_secs(),
+            expires_in: self.emu.settings.code_ttl.as_secs(),
         })
     }
 
@@ -330,20 +330,20 @@ impl Sandbox {
 
     /// Disarms every fault rule (what `DELETE /sandbox/v1/faults` does).
     pub fn clear_faults(&self) {
-        self.state.clear_faults();
+        self.emu.clear_faults();
     }
 
     /// Arms a fault, as `POST /sandbox/v1/faults` does. At most 1,000 rules are armed at once
     /// (a rule's `count` is not limited).
     pub fn inject_fault(&self, rule: FaultRule) -> Result<(), SandboxError> {
-        self.state
+        self.emu
             .arm_fault(rule)
             .map_err(SandboxError::TooManyFaults)
     }
 
     /// How much the sandbox holds: every table is bounded, and this shows by how much.
     pub fn stats(&self) -> SandboxStats {
-        let t = self.state.tables();
+        let t = self.emu.tables();
         SandboxStats {
             codes: t.codes.len(),
             profiles: t.profiles.len(),
@@ -354,7 +354,7 @@ impl Sandbox {
 
     /// The request log, oldest first, as `GET /sandbox/v1/requests` returns it.
     pub fn requests(&self) -> Vec<LoggedRequest> {
-        self.state.tables().log.iter().cloned().collect()
+        self.emu.tables().log.iter().cloned().collect()
     }
 
     /// Stops accepting connections and waits for the server task to finish.

@@ -110,7 +110,8 @@ pub(crate) struct Shared {
     tables: Mutex<Tables>,
 }
 
-pub(crate) type State = Arc<Shared>;
+/// The emulated platform, shared by every handler (axum's `State` carries it).
+pub(crate) type Emulator = Arc<Shared>;
 
 // The JWT key, the code seed and the apps' secrets stay out of `Debug`.
 impl std::fmt::Debug for Shared {
