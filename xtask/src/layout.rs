@@ -17,26 +17,65 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     if let Some(extra) = args.first() {
         return Err(format!("`layout` takes no arguments (got {extra:?})"));
     }
+    let crates = check(Path::new("."))?;
+    println!(
+        "\n==> layout\n    {crates} crates: no import circles, no file over {MAX_LINES} lines before its tests, one test binary each"
+    );
+    Ok(())
+}
+
+/// Every rule over the workspace at `root`: how many crates it checked, or every problem.
+/// Also a `#[test]` (below), so `cargo test` alone catches a broken rule.
+pub(crate) fn check(root: &Path) -> Result<usize, String> {
     let mut problems = Vec::new();
-    let mut dirs: Vec<_> = fs::read_dir("crates")
+    let mut crates: Vec<_> = fs::read_dir(root.join("crates"))
         .map_err(|e| format!("layout: cannot list crates/: {e}"))?
-        .filter_map(|e| e.ok().map(|e| e.path().join("src")))
-        .filter(|p| p.is_dir())
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join("src").is_dir())
         .collect();
-    dirs.push("xtask/src".into());
-    dirs.sort();
-    for dir in &dirs {
-        problems.extend(check_dir(dir)?);
+    crates.push(root.join("xtask"));
+    crates.sort();
+    for krate in &crates {
+        problems.extend(check_dir(&krate.join("src"))?);
+        problems.extend(check_tests(&krate.join("tests"))?);
     }
     if problems.is_empty() {
-        println!(
-            "\n==> layout\n    {} crates: no import circles, no file over {MAX_LINES} lines before its tests",
-            dirs.len()
-        );
-        Ok(())
+        Ok(crates.len())
     } else {
         Err(format!("layout:\n  {}", problems.join("\n  ")))
     }
+}
+
+/// A crate's integration tests are one binary: `tests/<name>/main.rs` with modules, and no
+/// `.rs` file directly under `tests/` (each would be a binary of its own, linked against every
+/// dependency once per feature set).
+fn check_tests(dir: &Path) -> Result<Vec<String>, String> {
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let mut binaries = Vec::new();
+    let mut problems = Vec::new();
+    for entry in fs::read_dir(dir).map_err(|e| format!("layout: {}: {e}", dir.display()))? {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        if path.extension().is_some_and(|x| x == "rs") {
+            problems.push(format!(
+                "{}: a test binary of its own; make it a module of the crate's one test binary",
+                path.display()
+            ));
+        } else if path.join("main.rs").is_file() {
+            binaries.push(path.display().to_string());
+        }
+    }
+    if binaries.len() > 1 {
+        binaries.sort();
+        problems.push(format!(
+            "{}: {} test binaries ({}); keep one",
+            dir.display(),
+            binaries.len(),
+            binaries.join(", ")
+        ));
+    }
+    Ok(problems)
 }
 
 fn check_dir(dir: &Path) -> Result<Vec<String>, String> {
@@ -194,6 +233,27 @@ mod tests {
             ("c", "pub struct Z;\n"),
         ]);
         assert_eq!(find_circle(&imports(&f)), None);
+    }
+
+    /// The rules over this workspace itself, as rust-analyzer's `tidy.rs` runs its own.
+    #[test]
+    fn the_workspace_keeps_its_layout() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let crates = check(&root).unwrap_or_else(|problems| panic!("{problems}"));
+        assert!(crates >= 7, "{crates} crates checked");
+    }
+
+    #[test]
+    fn a_second_test_binary_is_a_problem() {
+        let dir = std::env::temp_dir().join(format!("neux-layout-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(dir.join("one")).unwrap();
+        fs::write(dir.join("one/main.rs"), "").unwrap();
+        assert!(check_tests(&dir).is_ok_and(|p| p.is_empty()));
+        fs::write(dir.join("extra.rs"), "").unwrap();
+        let problems = check_tests(&dir).unwrap();
+        let _ = fs::remove_dir_all(&dir);
+        assert_eq!(problems.len(), 1, "{problems:?}");
     }
 
     #[test]
