@@ -64,9 +64,11 @@ pub(crate) fn cargo() -> Command {
 /// Runs a command, echoing it first; an error names the step that failed.
 pub(crate) fn run_step(step: &str, mut cmd: Command) -> Result<(), String> {
     println!("\n==> {step}\n    $ {}", render(&cmd));
+    let started = std::time::Instant::now();
     let status = cmd
         .status()
         .map_err(|e| format!("{step}: could not start {:?}: {e}", cmd.get_program()))?;
+    println!("    ({step}: {:.0} s)", started.elapsed().as_secs_f64());
     if status.success() {
         Ok(())
     } else {
