@@ -1,5 +1,5 @@
-//! Load: 10,000 token exchanges paced over about 30 seconds (loopback only, bounded), with no
-//! error and stable memory; and the code table does not grow forever.
+//! Load: 10,000 token exchanges over 30 seconds of sandbox time (loopback only, bounded), with
+//! no error and stable memory; and the code table does not grow forever.
 #![allow(clippy::unwrap_used)]
 
 use std::time::{Duration, Instant};
@@ -19,11 +19,13 @@ fn rss_kib() -> u64 {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ten_thousand_exchanges_over_thirty_seconds() {
+async fn ten_thousand_exchanges_over_thirty_seconds_of_sandbox_time() {
     // Both growing tables reach their bounds within the run: the log holds 2,000 requests and
     // codes are swept 10 s after minting (5 s lifetime + 5 s grace), so memory must plateau.
-    // Sandbox time is a manual clock moved 150 ms a batch: a slow machine cannot let a code
-    // expire between its minting and its exchange, and the code table's bound is exact.
+    // Sandbox time is a manual clock moved 150 ms a batch, so 200 batches are 30 s of its time
+    // however fast they run: a slow machine cannot let a code expire between its minting and
+    // its exchange, and the code table's bound is exact. (Pacing them over 30 s of wall time
+    // as well only made the test last 30 s.)
     let clock = neux_sandbox::ManualClock::from_millis(NOW);
     let sb = neux_sandbox::Sandbox::builder()
         .app("app-a", "secret-a")
@@ -39,14 +41,11 @@ async fn ten_thousand_exchanges_over_thirty_seconds() {
     let url = format!("{}{TOKEN_PATH}", sb.base_url());
     const TOTAL: usize = 10_000;
     const BATCH: usize = 50;
-    let pace = Duration::from_secs(30) / (TOTAL / BATCH) as u32; // 150 ms a batch
     let started = Instant::now();
     let mut rss = Vec::new();
     let mut failures = 0;
     let mut most_codes = 0;
     for batch in 0..TOTAL / BATCH {
-        let due = started + pace * batch as u32;
-        tokio::time::sleep_until(due.into()).await;
         clock.advance(Duration::from_millis(150));
         let now = Timestamp::from_millis(NOW + 150 * (batch as u64 + 1));
         let mut tasks = Vec::with_capacity(BATCH);
@@ -79,12 +78,10 @@ async fn ten_thousand_exchanges_over_thirty_seconds() {
     }
     let elapsed = started.elapsed();
     assert_eq!(failures, 0, "every exchange succeeds");
-    // Paced over 30 s; the upper bound only guards against a hang.
-    assert!(elapsed >= Duration::from_secs(29), "{elapsed:?}");
-    // Codes minted in the last 10 s of sandbox time (3,333), plus up to 256 awaiting the next
-    // sweep and one batch: the table is bounded, and it did fill.
+    // Codes minted in the last 10 s of sandbox time (3,333), plus the batch being minted: the
+    // table is bounded by time, and it did fill.
     assert!(
-        (3_000..=3_333 + 256 + 50).contains(&most_codes),
+        (3_000..=3_333 + 50).contains(&most_codes),
         "code table peaked at {most_codes}"
     );
     // Stable memory: over the second half of the run (both tables full) RSS stays within 4 MiB.
