@@ -31,6 +31,19 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     if let Some(extra) = args.first() {
         return Err(format!("`container` takes no arguments (got {extra:?})"));
     }
+    check_image(Binary::Build)
+}
+
+/// Where the image's binary comes from.
+pub(crate) enum Binary {
+    /// `cargo build -p neux-cli` first.
+    Build,
+    /// `target/debug/neux` as a test run just built it (`cargo xtask ci`, after the default
+    /// feature set's tests: building it again with other features would cost a minute).
+    AsTested,
+}
+
+pub(crate) fn check_image(binary: Binary) -> Result<(), String> {
     let started = Instant::now();
     let dir = PathBuf::from(DIR);
     std::fs::create_dir_all(&dir).map_err(|e| format!("{DIR}: {e}"))?;
@@ -48,10 +61,11 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
 
     base_image(&dir, &podman)?;
 
-    // The binary, as the tests build it.
-    let mut build = cargo();
-    build.args(["build", "-p", "neux-cli"]);
-    run_step("build the neux binary", build)?;
+    if matches!(binary, Binary::Build) || !Path::new("target/debug/neux").is_file() {
+        let mut build = cargo();
+        build.args(["build", "-p", "neux-cli"]);
+        run_step("build the neux binary", build)?;
+    }
     let context = dir.join("context");
     std::fs::create_dir_all(&context).map_err(|e| e.to_string())?;
     let binary = context.join("neux");

@@ -662,6 +662,28 @@ async fn login_with_a_shared_ledger_sends_a_code_once_across_processes() {
     assert!(!out.stderr.contains("cli-ledger-pw"), "{}", out.stderr);
 }
 
+/// The default build has no Redis ledger; asking for one says how to get it, and sends nothing.
+#[cfg(not(feature = "redis"))]
+#[test]
+fn a_ledger_without_its_feature_says_how_to_get_it() {
+    let out = run(
+        neux()
+            .args([
+                "login",
+                "--base-url",
+                "http://127.0.0.1:9",
+                "--client-id",
+                "a",
+            ])
+            .args(["--code", "c", "--ledger", "redis://:pw@127.0.0.1:6379"])
+            .env("NEUX_SECRET", "s"),
+        None,
+    );
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("--features redis"), "{}", out.stderr);
+    assert!(!out.stderr.contains("pw@"), "{}", out.stderr);
+}
+
 /// The default build has no surf (it needs OpenSSL); asking for it says how to get it.
 #[cfg(not(feature = "surf"))]
 #[test]
