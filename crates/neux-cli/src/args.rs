@@ -119,8 +119,9 @@ pub(crate) struct ConnectArgs {
     #[arg(long)]
     pub allow_insecure_http: bool,
     /// A code ledger shared by every instance, so that a code reaches the platform at most
-    /// once across them: redis://[:PASSWORD@]HOST:PORT[/DB], rediss://..., or
-    /// redis+cluster://HOST:PORT,HOST:PORT. Prefer the variable: arguments show up in `ps`.
+    /// once across them: redis://:PASSWORD@HOST:PORT/DB (password and database optional),
+    /// rediss://..., or redis+cluster://HOST:PORT,HOST:PORT. Prefer the variable: arguments
+    /// show up in `ps`.
     #[arg(
         long,
         env = "NEUX_LEDGER_URL",
