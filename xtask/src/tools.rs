@@ -98,6 +98,13 @@ const SYSTEM_PARTS: &[SystemPart] = &[
         needed_for: "the shared code ledger's tests, which start their own servers",
         present: || on_path("redis-server") && on_path("redis-cli"),
     },
+    SystemPart {
+        name: "Chromium and ChromeDriver",
+        packages: &["chromium", "chromium-driver"],
+        elsewhere: "`sudo dnf install chromium chromedriver` (Fedora), `brew install --cask chromium chromedriver` (macOS)",
+        needed_for: "the sandbox inspector's browser test",
+        present: || on_path("chromium") && on_path("chromedriver"),
+    },
 ];
 
 pub(crate) fn on_path(program: &str) -> bool {

@@ -51,9 +51,10 @@ pub(crate) async fn run(a: &SandboxArgs) -> Result<(), Failure> {
             terminal::println(&format!("apps: {}", ids.join(", ")));
         }
     }
-    terminal::println(
-        "mint a code: POST /sandbox/v1/codes {\"clientId\": \"...\"}; stop with Ctrl-C",
-    );
+    terminal::println(&format!(
+        "inspector: open {} in a browser; mint a code there or POST /sandbox/v1/codes {{\"clientId\": \"...\"}}; stop with Ctrl-C",
+        sandbox.inspector_url()
+    ));
     stop.wait().await;
     sandbox.shutdown().await;
     terminal::eprintln("sandbox stopped");

@@ -5,12 +5,13 @@ use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use neux_proto::{ClientId, Scope};
+use neux_proto::{AuthCode, ClientId, Scope};
 use serde::Deserialize;
 
-use crate::decode::{content_type, cut};
+use crate::decode::content_type;
 use crate::faults::FaultRule;
-use crate::log::LoggedRequest;
+use crate::inspect::is_page_navigation;
+use crate::limits::cut;
 use crate::reply::{ok, reject};
 use crate::state::{Emulator, UserSpec};
 use crate::status::*;
@@ -21,7 +22,8 @@ pub(crate) const MAX_CONTROL_BODY: usize = 16 * 1024;
 /// Refuses what a web page the developer visits could make a browser send to the control API
 /// on the fixed default address: a request addressed to another name (DNS rebinding: the page's
 /// own domain resolved to 127.0.0.1, so its script reads the log), from another origin, or a
-/// `POST` that is not JSON (a cross-site form or `text/plain` fetch needs no preflight).
+/// `POST` that is not JSON (a cross-site form or `text/plain` fetch needs no preflight). The one
+/// cross-site request let in is a person following a link to the inspector page itself.
 /// `--allow-remote` lifts only the `Host` check.
 pub(crate) async fn guard(State(emu): State<Emulator>, req: Request, next: Next) -> Response {
     let headers = req.headers();
@@ -34,6 +36,9 @@ pub(crate) async fn guard(State(emu): State<Emulator>, req: Request, next: Next)
             "Host {:?} is not a loopback name or address: the control API answers only requests addressed to this machine (127.0.0.1, ::1, localhost); start the sandbox with --allow-remote to serve other names",
             cut(host, 64)
         ));
+    }
+    if is_page_navigation(&req) {
+        return next.run(req).await;
     }
     if let Some(origin) = headers.get(header::ORIGIN) {
         let own = [format!("http://{host}"), format!("https://{host}")];
@@ -138,8 +143,12 @@ pub(crate) async fn mint_code(State(emu): State<Emulator>, body: Bytes) -> Respo
         Err(e) => return reject(INVALID_PARAMETER, format!("scope: {e}")).into_response(),
     };
     let (code, open_id) = emu.mint_code(&parsed.client_id, scope, parsed.user.unwrap_or_default());
+    // The fingerprint lets a caller (the inspector) recognise the code in the log without
+    // keeping it.
+    let fingerprint = AuthCode::new(code.as_str()).map(|c| c.fingerprint()).ok();
     let response = serde_json::json!({
         "code": code,
+        "codeFingerprint": fingerprint,
         "openId": open_id,
         "expiresIn": emu.settings.code_ttl.as_secs(),
     });
@@ -161,11 +170,6 @@ pub(crate) async fn arm_fault(State(emu): State<Emulator>, body: Bytes) -> Respo
 pub(crate) async fn clear_faults(State(emu): State<Emulator>) -> Response {
     emu.clear_faults();
     ok(serde_json::json!({"armed": 0}))
-}
-
-pub(crate) async fn list_requests(State(emu): State<Emulator>) -> Response {
-    let log: Vec<LoggedRequest> = emu.tables().log.iter().cloned().collect();
-    ok(log)
 }
 
 /// Validates a client id for the in-process API.

@@ -9,52 +9,36 @@ use neux_proto::{AuthCode, Dialect, ParamValue, Params, Signature};
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::Value;
 
-use crate::log::LogDetails;
+use crate::limits::{
+    LOGGED_CLIENT_ID_MAX, LOGGED_PATH_MAX, SHOWN_KEY_MAX, SHOWN_PARAMS_MAX, SHOWN_VALUE_MAX, cut,
+};
+use crate::log::{LogDetails, ShownParams};
 use crate::reply::{Reject, reject};
 use crate::status::*;
 
 /// Largest request body accepted.
 pub(crate) const MAX_BODY: usize = 64 * 1024;
 
-/// The longest client id the request log keeps of a request (it is logged before it is
-/// checked, so it may be anything a caller sent).
-pub(crate) const LOGGED_CLIENT_ID_MAX: usize = 64;
-
-/// The longest path the request log keeps (the signed-call route admits ~64 KiB).
-pub(crate) const LOGGED_PATH_MAX: usize = 256;
-
-/// The longest method the request log keeps (hyper admits extension methods of hundreds of KB).
-pub(crate) const LOGGED_METHOD_MAX: usize = 16;
-
-/// The first `max` bytes of `text` that end on a character boundary: what the request log keeps
-/// of what a caller sent before it was checked.
-pub(crate) fn cut(text: &str, max: usize) -> String {
-    let end = text
-        .char_indices()
-        .map(|(i, c)| i + c.len_utf8())
-        .take_while(|end| *end <= max)
-        .last()
-        .unwrap_or(0);
-    text[..end].to_owned()
-}
-
 /// The part of a client id the log keeps.
 pub(crate) fn logged_client_id(id: &str) -> String {
     cut(id, LOGGED_CLIENT_ID_MAX)
 }
 
-/// What a token request presents, read from its bytes before anything else happens to it (a
-/// fault, a delay, a client that hangs up), so the request log counts every code that arrived.
-pub(crate) fn presented(headers: &HeaderMap, body: &[u8]) -> LogDetails {
+/// A signed request's body as the log parsed it on arrival, handed on to the handler in the
+/// request's extensions so that a body is parsed once.
+#[derive(Debug, Clone)]
+pub(crate) struct Parsed(Result<Vec<(String, Received)>, Reject>);
+
+/// What a signed request (the token call or any signed call) presents, read from its bytes
+/// before anything else happens to it (a fault, a delay, a client that hangs up), so the
+/// request log counts every code that arrived; and the body, parsed, for the handler.
+pub(crate) fn presented(headers: &HeaderMap, body: &[u8]) -> (LogDetails, Option<Parsed>) {
     let mut details = LogDetails::default();
     let Ok(dialect) = dialect_of(content_type(headers)) else {
-        return details;
+        return (details, None);
     };
     details.dialect = Some(dialect);
-    let pairs = match dialect {
-        Dialect::Json => parse_json(body),
-        _ => parse_form(body),
-    };
+    let pairs = parse(dialect, body);
     let text = |key: &str| {
         pairs.iter().flatten().find_map(|(k, v)| match v {
             Received::Text(s) | Received::Json(Value::String(s)) if k == key => Some(s.as_str()),
@@ -65,7 +49,73 @@ pub(crate) fn presented(headers: &HeaderMap, body: &[u8]) -> LogDetails {
     details.code_fingerprint = text("code")
         .and_then(|c| AuthCode::new(c).ok())
         .map(|c| c.fingerprint());
-    details
+    details.params = pairs.as_ref().ok().map(|p| shown(p));
+    (details, Some(Parsed(pairs)))
+}
+
+/// A body's key/value pairs in `dialect`, in order, duplicates kept.
+fn parse(dialect: Dialect, bytes: &[u8]) -> Result<Vec<(String, Received)>, Reject> {
+    match dialect {
+        Dialect::Json => parse_json(bytes),
+        _ => parse_form(bytes),
+    }
+}
+
+/// A signed request's pairs: as the log parsed them on arrival, else read and parsed now.
+pub(crate) async fn body_pairs(
+    dialect: Dialect,
+    parsed: Option<Parsed>,
+    body: Body,
+) -> Result<Vec<(String, Received)>, Reject> {
+    match parsed {
+        Some(Parsed(pairs)) => pairs,
+        None => parse(dialect, &read_body(body).await?),
+    }
+}
+
+/// Keys whose values the inspector never shows, beyond neux-proto's [`SENSITIVE_KEYS`]
+/// (matched anywhere in the key, any case): the sandbox cannot know which of a caller's own
+/// parameters it marked sensitive, so it masks what looks like one.
+///
+/// [`SENSITIVE_KEYS`]: neux_proto::SENSITIVE_KEYS
+const SENSITIVE_WORDS: [&str; 6] = ["secret", "token", "password", "passwd", "card", "cvv"];
+
+pub(crate) fn is_sensitive(key: &str) -> bool {
+    let lower = key.to_ascii_lowercase();
+    neux_proto::SENSITIVE_KEYS.contains(&key) || SENSITIVE_WORDS.iter().any(|w| lower.contains(w))
+}
+
+/// The parameters as the inspector shows them: the first [`SHOWN_PARAMS_MAX`], each cut; the
+/// code as its fingerprint, `sign` as its first 8 characters, sensitive values masked.
+fn shown(pairs: &[(String, Received)]) -> ShownParams {
+    let value = |key: &str, v: &Received| -> String {
+        let raw = match v {
+            Received::Text(s) | Received::Json(Value::String(s)) => {
+                std::borrow::Cow::Borrowed(s.as_str())
+            }
+            Received::Json(other) => std::borrow::Cow::Owned(other.to_string()),
+        };
+        if key == "code" {
+            match AuthCode::new(raw.as_ref()) {
+                Ok(c) => format!("[fingerprint {}]", c.fingerprint()),
+                Err(_) => neux_proto::SECRET_MASK.to_owned(),
+            }
+        } else if key == "sign" {
+            format!("{}…", cut(&raw, 8))
+        } else if is_sensitive(key) {
+            neux_proto::SECRET_MASK.to_owned()
+        } else {
+            cut(&raw, SHOWN_VALUE_MAX)
+        }
+    };
+    ShownParams {
+        shown: pairs
+            .iter()
+            .take(SHOWN_PARAMS_MAX)
+            .map(|(k, v)| (cut(k, SHOWN_KEY_MAX), value(k, v)))
+            .collect(),
+        total: pairs.len(),
+    }
 }
 
 /// What a user-info request presents: its token's fingerprint.
@@ -105,12 +155,11 @@ pub(crate) fn dialect_of(content_type: &str) -> Result<Dialect, Reject> {
     }
 }
 
-/// Decodes and checks a token request body: everything that needs no state.
-pub(crate) fn parse_token_request(dialect: Dialect, bytes: &[u8]) -> Result<Fields, Reject> {
-    let pairs = match dialect {
-        Dialect::Json => parse_json(bytes)?,
-        _ => parse_form(bytes)?,
-    };
+/// Checks a token request's pairs: everything that needs no state.
+pub(crate) fn parse_token_request(
+    dialect: Dialect,
+    pairs: Vec<(String, Received)>,
+) -> Result<Fields, Reject> {
     check_fields(dialect, pairs)
 }
 
@@ -118,7 +167,8 @@ pub(crate) fn parse_token_request(dialect: Dialect, bytes: &[u8]) -> Result<Fiel
 #[cfg(feature = "fuzzing")]
 pub fn fuzz_token_request(content_type: &str, body: &[u8]) -> Result<(), String> {
     let dialect = dialect_of(content_type).map_err(|r| r.msg)?;
-    let fields = parse_token_request(dialect, body).map_err(|r| r.msg)?;
+    let pairs = parse(dialect, body).map_err(|r| r.msg)?;
+    let fields = parse_token_request(dialect, pairs).map_err(|r| r.msg)?;
     // Both renderings of what was received must work on anything that decoded.
     let _ = fields
         .signed_params(dialect, &fields.code)
@@ -159,8 +209,8 @@ impl<'de> serde::Deserialize<'de> for Pairs {
 }
 
 /// A received parameter: JSON keeps its type, form values are text.
-#[derive(Debug)]
-enum Received {
+#[derive(Debug, Clone)]
+pub(crate) enum Received {
     Json(Value),
     Text(String),
 }
@@ -250,12 +300,11 @@ pub(crate) struct CallFields {
     pub params: Params,
 }
 
-/// Decodes and checks a signed call's body: everything that needs no state.
-pub(crate) fn parse_signed_call(dialect: Dialect, bytes: &[u8]) -> Result<CallFields, Reject> {
-    let pairs = match dialect {
-        Dialect::Json => parse_json(bytes)?,
-        _ => parse_form(bytes)?,
-    };
+/// Checks a signed call's pairs: everything that needs no state.
+pub(crate) fn parse_signed_call(
+    dialect: Dialect,
+    pairs: Vec<(String, Received)>,
+) -> Result<CallFields, Reject> {
     check_keys(
         dialect,
         &pairs,

@@ -106,6 +106,19 @@ impl FaultTable {
         Ok(())
     }
 
+    /// The armed rules, in the order they strike, each with the strikes it has left.
+    pub(crate) fn rules(&self) -> Vec<FaultRule> {
+        self.rules
+            .iter()
+            .map(|f| FaultRule {
+                path: f.path.clone(),
+                count: f.remaining,
+                fault: f.spec.clone(),
+                when: f.timing,
+            })
+            .collect()
+    }
+
     /// The fault that strikes the next request on `path`, if one is armed; spends it.
     pub(crate) fn take(&mut self, path: &str) -> Option<(FaultSpec, FaultTiming)> {
         let i = self

@@ -15,8 +15,17 @@
 //! | `GET /neuopenapi/oauth/mini/user/info?accessToken=` | the platform's profile call |
 //! | `POST /sandbox/v1/codes` | mint a code: `{"clientId", "scope"?, "user"?}` |
 //! | `POST /sandbox/v1/faults` | arm a [`FaultRule`] |
+//! | `GET /sandbox/v1/faults` | the armed rules, each with the strikes it has left |
 //! | `DELETE /sandbox/v1/faults` | disarm all faults |
-//! | `GET /sandbox/v1/requests` | the [`LoggedRequest`] log (codes and tokens as fingerprints) |
+//! | `GET /sandbox/v1/requests?after=&limit=` | the [`LoggedRequest`] log (codes and tokens as fingerprints) |
+//! | `GET /sandbox/v1/requests/{seq}` | one request's detail: parameters (masked), message, for a 2000 what the sandbox signed, earlier presentations of its code |
+//! | `DELETE /sandbox/v1/requests` | empty the log |
+//! | `GET /sandbox/v1/stats` | the tables' sizes (as [`Sandbox::stats`]) and the apps' ids |
+//! | `GET /sandbox/v1/statuses` | every status with its meaning and hint ([`status::ALL`]) |
+//! | `GET /` | the inspector: the log live, each request's detail, minting codes, arming faults |
+//!
+//! The control API and the inspector answer only requests addressed to a loopback name and
+//! sent by the sandbox's own page or by a program (never by another site's page in a browser).
 //!
 //! Statuses for failures the platform does not document are defined in [`status`].
 //!
@@ -42,7 +51,9 @@
 mod control;
 mod decode;
 mod faults;
+mod inspect;
 mod jwt;
+mod limits;
 mod log;
 mod observe;
 mod platform;

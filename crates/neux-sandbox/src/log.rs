@@ -4,6 +4,7 @@ use neux_proto::Dialect;
 use serde::{Deserialize, Serialize};
 
 use crate::faults::FaultSpec;
+use crate::reply::SignatureCheck;
 
 /// One entry of the request log (`GET /sandbox/v1/requests`): secrets, codes and tokens appear
 /// only as fingerprints (the first 8 hex digits of their SHA-256), so tests can count how many
@@ -50,4 +51,35 @@ pub(crate) struct LogDetails {
     pub dialect: Option<Dialect>,
     pub code_fingerprint: Option<String>,
     pub token_fingerprint: Option<String>,
+    /// The parameters a signed request carried, as the inspector shows them.
+    pub params: Option<ShownParams>,
+}
+
+/// A request's parameters as the inspector shows them: in the order received, the first
+/// [`SHOWN_PARAMS_MAX`](crate::limits::SHOWN_PARAMS_MAX) of them, each cut, sensitive values masked (`code` as its fingerprint).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub(crate) struct ShownParams {
+    pub shown: Vec<(String, String)>,
+    /// How many the request carried.
+    pub total: usize,
+}
+
+/// A request's detail beyond its log entry, kept for the latest
+/// [`DETAIL_CAPACITY`](crate::limits::DETAIL_CAPACITY) requests.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Detail {
+    pub seq: u64,
+    pub params: Option<ShownParams>,
+    pub message: Option<String>,
+    pub signature: Option<SignatureCheck>,
+}
+
+/// What an answer adds to its request's log entry and detail.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Answer {
+    pub http_status: u16,
+    pub api_status: Option<i64>,
+    pub client_id: Option<String>,
+    pub message: Option<String>,
+    pub signature: Option<SignatureCheck>,
 }

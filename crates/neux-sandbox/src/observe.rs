@@ -12,8 +12,10 @@ use neux_proto::{ApiStatus, TOKEN_PATH, USER_INFO_PATH};
 
 use crate::decode;
 use crate::faults::{FaultSpec, FaultTiming, replacement, truncate};
-use crate::log::{LogDetails, LoggedRequest};
-use crate::reply::Reject;
+use crate::limits::{LOGGED_METHOD_MAX, LOGGED_PATH_MAX, cut};
+use crate::log::{Answer, LogDetails, LoggedRequest};
+use crate::platform::SIGNED_CALL_PREFIX;
+use crate::reply::{Reject, ReplyMessage, SignatureCheck};
 use crate::state::Emulator;
 
 /// Wraps the platform paths: logs each request as it arrives, injects armed faults, stamps
@@ -21,7 +23,7 @@ use crate::state::Emulator;
 pub(crate) async fn observe(State(emu): State<Emulator>, req: Request, next: Next) -> Response {
     let at_ms = emu.now_ms();
     // What a caller sent before anything checked it: the log keeps a bounded part.
-    let method = decode::cut(req.method().as_str(), decode::LOGGED_METHOD_MAX);
+    let method = cut(req.method().as_str(), LOGGED_METHOD_MAX);
     let path = req.uri().path().to_owned();
     let (req, details) = match read_presented(req).await {
         Ok(read) => read,
@@ -31,20 +33,23 @@ pub(crate) async fn observe(State(emu): State<Emulator>, req: Request, next: Nex
         Presented::Read(_) => emu.take_fault(&path),
         Presented::Refused(..) => None,
     };
-    let arrival = details.details();
-    let seq = emu.log_arrival(LoggedRequest {
-        seq: 0,
-        at_ms,
-        method,
-        path: decode::cut(&path, decode::LOGGED_PATH_MAX),
-        dialect: arrival.dialect.map(|d| d.as_str().to_owned()),
-        client_id: arrival.client_id.clone(),
-        code_fingerprint: arrival.code_fingerprint.clone(),
-        token_fingerprint: arrival.token_fingerprint.clone(),
-        http_status: None,
-        api_status: None,
-        fault: fault.as_ref().map(|(spec, _)| spec.clone()),
-    });
+    let mut arrival = details.details();
+    let seq = emu.log_arrival(
+        LoggedRequest {
+            seq: 0,
+            at_ms,
+            method,
+            path: cut(&path, LOGGED_PATH_MAX),
+            dialect: arrival.dialect.map(|d| d.as_str().to_owned()),
+            client_id: arrival.client_id.clone(),
+            code_fingerprint: arrival.code_fingerprint.clone(),
+            token_fingerprint: arrival.token_fingerprint.clone(),
+            http_status: None,
+            api_status: None,
+            fault: fault.as_ref().map(|(spec, _)| spec.clone()),
+        },
+        arrival.params.take(),
+    );
     let mut res = match (details, &fault) {
         (Presented::Refused(_, res), _) => *res,
         (_, Some((spec, FaultTiming::Before))) => match spec {
@@ -84,7 +89,7 @@ pub(crate) async fn observe(State(emu): State<Emulator>, req: Request, next: Nex
     let learnt = res.extensions().get::<LogDetails>().cloned();
     tracing::info!(
         seq,
-        path = %decode::cut(&path, decode::LOGGED_PATH_MAX),
+        path = %cut(&path, LOGGED_PATH_MAX),
         client_id = arrival.client_id.as_deref().unwrap_or("-"),
         code = arrival.code_fingerprint.as_deref().unwrap_or("-"),
         api_status = api_status.unwrap_or(0),
@@ -93,9 +98,13 @@ pub(crate) async fn observe(State(emu): State<Emulator>, req: Request, next: Nex
     );
     emu.log_answer(
         seq,
-        http_status,
-        api_status,
-        learnt.and_then(|d| d.client_id),
+        Answer {
+            http_status,
+            api_status,
+            client_id: learnt.and_then(|d| d.client_id),
+            message: res.extensions().get::<ReplyMessage>().map(|m| m.0.clone()),
+            signature: res.extensions().get::<SignatureCheck>().cloned(),
+        },
     );
     res
 }
@@ -115,15 +124,15 @@ impl Presented {
     }
 }
 
-/// Reads what a platform request presents (its code or token, as fingerprints), buffering a
-/// token request's body so the handler can read it again.
+/// Reads what a platform request presents (its code or token, as fingerprints, and its
+/// parameters, masked), buffering a signed request's body so the handler can read it again.
 async fn read_presented(req: Request) -> Result<(Request, Presented), Presented> {
     match req.uri().path() {
         USER_INFO_PATH => {
             let details = decode::presented_token(req.uri());
             Ok((req, Presented::Read(details)))
         }
-        TOKEN_PATH => {
+        path if path == TOKEN_PATH || path.starts_with(SIGNED_CALL_PREFIX) => {
             let (parts, body) = req.into_parts();
             let refused = |details: LogDetails, r: Reject| {
                 Presented::Refused(details, Box::new(r.into_response()))
@@ -131,11 +140,12 @@ async fn read_presented(req: Request) -> Result<(Request, Presented), Presented>
             let bytes = decode::read_body(body)
                 .await
                 .map_err(|r| refused(LogDetails::default(), r))?;
-            let details = decode::presented(&parts.headers, &bytes);
-            Ok((
-                Request::from_parts(parts, Body::from(bytes)),
-                Presented::Read(details),
-            ))
+            let (details, parsed) = decode::presented(&parts.headers, &bytes);
+            let mut req = Request::from_parts(parts, Body::from(bytes));
+            if let Some(parsed) = parsed {
+                req.extensions_mut().insert(parsed);
+            }
+            Ok((req, Presented::Read(details)))
         }
         _ => Ok((req, Presented::Read(LogDetails::default()))),
     }

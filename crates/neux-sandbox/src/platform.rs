@@ -2,37 +2,45 @@
 //! prefix) and their rules, checked more strictly than the platform does.
 
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
-use neux_proto::{AppSecret, Params, Scope};
+use neux_proto::{AppSecret, Params, Scope, Signature};
 use serde_json::Value;
 
 use crate::decode::{
-    content_type, dialect_of, logged_client_id, parse_signed_call, parse_token_request, read_body,
+    Parsed, body_pairs, content_type, dialect_of, is_sensitive, logged_client_id,
+    parse_signed_call, parse_token_request,
 };
 use crate::jwt::{self, Claims, TokenProblem};
+use crate::limits::{SHOWN_CANONICAL_MAX, cut};
 use crate::log::LogDetails;
-use crate::reply::{Reject, ok, reject};
+use crate::reply::{Reject, SIGNATURE_MISMATCH, SignatureCheck, ok, reject};
 use crate::state::{Emulator, user_info_json};
 use crate::status::*;
 
+/// Where the sandbox verifies and echoes any signed call: this prefix and below.
+pub(crate) const SIGNED_CALL_PREFIX: &str = "/neuopenapi/sandbox/";
+
 /// `POST /neuopenapi/oauth/mini/accessToken`.
-pub(crate) async fn access_token(
-    State(emu): State<Emulator>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    match exchange(&emu, &headers, body).await {
+pub(crate) async fn access_token(State(emu): State<Emulator>, req: Request) -> Response {
+    let (mut parts, body) = req.into_parts();
+    let parsed = parts.extensions.remove::<Parsed>();
+    match exchange(&emu, &parts.headers, parsed, body).await {
         Ok(v) => ok(v),
         Err(r) => r.into_response(),
     }
 }
 
-async fn exchange(emu: &Emulator, headers: &HeaderMap, body: Body) -> Result<Value, Reject> {
+async fn exchange(
+    emu: &Emulator,
+    headers: &HeaderMap,
+    parsed: Option<Parsed>,
+    body: Body,
+) -> Result<Value, Reject> {
     let dialect = dialect_of(content_type(headers))?;
-    let bytes = read_body(body).await?;
-    let fields = parse_token_request(dialect, &bytes)?;
+    let pairs = body_pairs(dialect, parsed, body).await?;
+    let fields = parse_token_request(dialect, pairs)?;
 
     let secret = app_secret(emu, &fields.client_id)?;
     if fields.grant_type != neux_proto::GRANT_TYPE {
@@ -55,14 +63,18 @@ async fn exchange(emu: &Emulator, headers: &HeaderMap, body: Body) -> Result<Val
     if !expected.verify(&fields.sign) {
         // The expected canonical string, secret and code masked (messages end up in logs), so
         // the caller can diff it against theirs.
-        let masked = fields.signed_params(dialect, neux_proto::SECRET_MASK);
-        return Err(reject(
-            SIGNATURE_REJECTED,
-            format!(
-                "signature mismatch: expected the SHA-256 of {}",
-                masked.canonical_string_redacted()
-            ),
-        ));
+        let masked = fields
+            .signed_params(dialect, neux_proto::SECRET_MASK)
+            .canonical_string_redacted();
+        let check = signature_check(
+            &fields.signed_params(dialect, &fields.code),
+            &expected,
+            &fields.sign,
+        );
+        return Err(
+            reject(SIGNATURE_REJECTED, format!("{SIGNATURE_MISMATCH}{masked}"))
+                .with_signature(check),
+        );
     }
 
     let open_id = {
@@ -168,15 +180,12 @@ fn check_window(emu: &Emulator, timestamp: u64) -> Result<u64, Reject> {
 /// `POST /neuopenapi/sandbox/...`: verifies any signed call as strictly as the token call
 /// (content type, window, app, signature, refused keys) and echoes what it verified, so a
 /// backend can test its own calls before the real API is available.
-pub(crate) async fn signed_call(
-    State(emu): State<Emulator>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
+pub(crate) async fn signed_call(State(emu): State<Emulator>, req: Request) -> Response {
+    let (mut parts, body) = req.into_parts();
+    let parsed = parts.extensions.remove::<Parsed>();
     let mut details = LogDetails::default();
-    let res = match verify_call(&emu, &headers, body, &mut details).await {
-        Ok(params) => ok(serde_json::json!({"path": uri.path(), "params": params})),
+    let res = match verify_call(&emu, &parts.headers, parsed, body, &mut details).await {
+        Ok(params) => ok(serde_json::json!({"path": parts.uri.path(), "params": params})),
         Err(r) => r.into_response(),
     };
     with_details(res, details)
@@ -185,26 +194,45 @@ pub(crate) async fn signed_call(
 async fn verify_call(
     emu: &Emulator,
     headers: &HeaderMap,
+    parsed: Option<Parsed>,
     body: Body,
     details: &mut LogDetails,
 ) -> Result<Params, Reject> {
     let dialect = dialect_of(content_type(headers))?;
     details.dialect = Some(dialect);
-    let bytes = read_body(body).await?;
-    let call = parse_signed_call(dialect, &bytes)?;
+    let pairs = body_pairs(dialect, parsed, body).await?;
+    let call = parse_signed_call(dialect, pairs)?;
     details.client_id = Some(logged_client_id(&call.client_id));
     let secret = app_secret(emu, &call.client_id)?;
     check_window(emu, call.timestamp)?;
-    if !call.params.sign(secret).verify(&call.sign) {
-        return Err(reject(
-            SIGNATURE_REJECTED,
-            format!(
-                "signature mismatch: expected the SHA-256 of {}",
-                call.params.canonical_string_masked()
-            ),
-        ));
+    let expected = call.params.sign(secret);
+    if !expected.verify(&call.sign) {
+        let masked = call.params.canonical_string_masked();
+        let check = signature_check(&call.params, &expected, &call.sign);
+        return Err(
+            reject(SIGNATURE_REJECTED, format!("{SIGNATURE_MISMATCH}{masked}"))
+                .with_signature(check),
+        );
     }
     Ok(call.params)
+}
+
+/// What the inspector shows of a refused signature: the canonical string the sandbox signed,
+/// with the secret, the code and whatever looks sensitive masked, and the first 8 hex digits of
+/// both signatures (a prefix of a SHA-256 says nothing of its input).
+fn signature_check(signed: &Params, expected: &Signature, received: &Signature) -> SignatureCheck {
+    let mut shown = signed.clone();
+    for (key, _) in signed.iter().filter(|(k, _)| is_sensitive(k)) {
+        shown.mark_sensitive(key);
+    }
+    let masked = shown.canonical_string_masked();
+    let canonical = cut(&masked, SHOWN_CANONICAL_MAX);
+    SignatureCheck {
+        canonical_cut: canonical.len() < masked.len(),
+        canonical,
+        expected: cut(&expected.to_hex(), 8),
+        received: cut(&received.to_hex(), 8),
+    }
 }
 
 /// `GET /neuopenapi/oauth/mini/user/info?accessToken=...`.

@@ -12,6 +12,7 @@ use tokio::task::JoinHandle;
 
 use crate::control;
 use crate::faults::FaultRule;
+use crate::inspect;
 use crate::log::LoggedRequest;
 use crate::observe::observe;
 use crate::platform;
@@ -209,9 +210,6 @@ impl SandboxBuilder {
     }
 }
 
-/// Where the sandbox verifies and echoes any signed call (`/neuopenapi/sandbox/` and below).
-const SIGNED_CALL_PATHS: &str = "/neuopenapi/sandbox/{*call}";
-
 fn router(emu: Emulator) -> Router {
     let platform = Router::new()
         .route(
@@ -223,18 +221,30 @@ fn router(emu: Emulator) -> Router {
             get(platform::user_info).fallback(reply::method_not_allowed),
         )
         .route(
-            SIGNED_CALL_PATHS,
+            &format!("{}{{*call}}", platform::SIGNED_CALL_PREFIX),
             post(platform::signed_call).fallback(reply::method_not_allowed),
         )
         .layer(axum::middleware::from_fn_with_state(emu.clone(), observe));
     // The control API reads small JSON bodies: cap them well below the platform paths' 64 KiB.
+    // The inspector page and what it reads sit behind the same guard as the control API.
     let control = Router::new()
         .route("/sandbox/v1/codes", post(control::mint_code))
         .route(
             "/sandbox/v1/faults",
-            post(control::arm_fault).delete(control::clear_faults),
+            get(inspect::list_faults)
+                .post(control::arm_fault)
+                .delete(control::clear_faults),
         )
-        .route("/sandbox/v1/requests", get(control::list_requests))
+        .route(
+            "/sandbox/v1/requests",
+            get(inspect::list_requests).delete(inspect::clear_requests),
+        )
+        .route("/sandbox/v1/requests/{seq}", get(inspect::request_detail))
+        .route("/sandbox/v1/stats", get(inspect::stats))
+        .route("/sandbox/v1/statuses", get(inspect::statuses))
+        .route("/", get(inspect::page))
+        .route("/sandbox/inspector/app.js", get(inspect::script))
+        .route("/sandbox/inspector/app.css", get(inspect::style))
         .layer(axum::extract::DefaultBodyLimit::max(
             control::MAX_CONTROL_BODY,
         ))
@@ -258,6 +268,10 @@ fn router(emu: Emulator) -> Router {
 pub struct SandboxStats {
     /// Codes remembered (live, spent and expired until they are swept).
     pub codes: usize,
+    /// Codes that can still be exchanged: neither spent nor expired.
+    pub live_codes: usize,
+    /// Codes minted since the sandbox started.
+    pub minted_codes: u64,
     /// User profiles (at most [`SandboxBuilder::profile_capacity`]).
     pub profiles: usize,
     /// Fault rules armed (at most 1,000).
@@ -343,9 +357,12 @@ impl Sandbox {
 
     /// How much the sandbox holds: every table is bounded, and this shows by how much.
     pub fn stats(&self) -> SandboxStats {
+        let live_codes = self.emu.live_codes();
         let t = self.emu.tables();
         SandboxStats {
             codes: t.codes.len(),
+            live_codes,
+            minted_codes: t.counter,
             profiles: t.profiles.len(),
             armed_faults: t.faults.len(),
             logged_requests: t.log.len(),
@@ -355,6 +372,17 @@ impl Sandbox {
     /// The request log, oldest first, as `GET /sandbox/v1/requests` returns it.
     pub fn requests(&self) -> Vec<LoggedRequest> {
         self.emu.tables().log.iter().cloned().collect()
+    }
+
+    /// Empties the request log, as `DELETE /sandbox/v1/requests` does; returns how many
+    /// entries it held. Later requests go on numbering from where the log was.
+    pub fn clear_requests(&self) -> usize {
+        self.emu.clear_log()
+    }
+
+    /// `http://127.0.0.1:PORT/`: the inspector page, to open in a browser on this machine.
+    pub fn inspector_url(&self) -> String {
+        format!("{}/", self.base_url)
     }
 
     /// Stops accepting connections and waits for the server task to finish.

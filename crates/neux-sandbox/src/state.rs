@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::faults::{FaultRule, FaultSpec, FaultTable, FaultTiming};
-use crate::log::LoggedRequest;
+use crate::limits::DETAIL_CAPACITY;
+use crate::log::{Answer, Detail, LoggedRequest, ShownParams};
 use neux_proto::Clock;
 
 /// Settings fixed when the sandbox starts.
@@ -83,8 +84,12 @@ pub(crate) struct Tables {
     profile_order: VecDeque<(String, String)>,
     pub faults: FaultTable,
     pub log: VecDeque<LoggedRequest>,
+    /// The latest requests' details, oldest first, at most [`DETAIL_CAPACITY`].
+    pub details: VecDeque<Detail>,
+    /// Codes minted since the start.
     pub counter: u64,
-    log_seq: u64,
+    /// The last request's sequence number (it goes on after the log is cleared).
+    pub log_seq: u64,
 }
 
 // The tables hold live codes: never print them.
@@ -116,10 +121,8 @@ pub(crate) type Emulator = Arc<Shared>;
 // The JWT key, the code seed and the apps' secrets stay out of `Debug`.
 impl std::fmt::Debug for Shared {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut apps: Vec<&str> = self.apps.keys().map(String::as_str).collect();
-        apps.sort_unstable();
         f.debug_struct("Shared")
-            .field("apps", &apps)
+            .field("apps", &self.app_ids())
             .field("clock", &self.clock)
             .field("settings", &self.settings)
             .finish_non_exhaustive()
@@ -153,35 +156,71 @@ impl Shared {
         self.armed_faults.store(0, Ordering::Release);
     }
 
-    /// Appends a request to the log as it arrives; returns its sequence number.
-    pub(crate) fn log_arrival(&self, mut entry: LoggedRequest) -> u64 {
+    /// Appends a request to the log as it arrives, with the parameters it carried; returns its
+    /// sequence number.
+    pub(crate) fn log_arrival(&self, mut entry: LoggedRequest, params: Option<ShownParams>) -> u64 {
         let mut t = self.tables();
         t.log_seq += 1;
-        entry.seq = t.log_seq;
+        let seq = t.log_seq;
+        entry.seq = seq;
         if t.log.len() >= self.settings.log_capacity {
             t.log.pop_front();
         }
         t.log.push_back(entry);
-        t.log_seq
+        if t.details.len() >= DETAIL_CAPACITY.min(self.settings.log_capacity) {
+            t.details.pop_front();
+        }
+        t.details.push_back(Detail {
+            seq,
+            params,
+            ..Detail::default()
+        });
+        seq
     }
 
-    /// Completes a log entry with the answer sent (if it is still in the log).
-    pub(crate) fn log_answer(
-        &self,
-        seq: u64,
-        http_status: u16,
-        api_status: Option<i64>,
-        client_id: Option<String>,
-    ) {
+    /// Completes a log entry and its detail with the answer sent (if they are still kept).
+    pub(crate) fn log_answer(&self, seq: u64, answer: Answer) {
         let mut t = self.tables();
         if let Ok(i) = t.log.binary_search_by_key(&seq, |e| e.seq) {
             let entry = &mut t.log[i];
-            entry.http_status = Some(http_status);
-            entry.api_status = api_status;
+            entry.http_status = Some(answer.http_status);
+            entry.api_status = answer.api_status;
             if entry.client_id.is_none() {
-                entry.client_id = client_id;
+                entry.client_id = answer.client_id;
             }
         }
+        if let Ok(i) = t.details.binary_search_by_key(&seq, |d| d.seq) {
+            let detail = &mut t.details[i];
+            detail.message = answer.message;
+            detail.signature = answer.signature;
+        }
+    }
+
+    /// Empties the request log and the details; returns how many entries it held. Sequence
+    /// numbers go on from where they were.
+    pub(crate) fn clear_log(&self) -> usize {
+        let mut t = self.tables();
+        let n = t.log.len();
+        t.log.clear();
+        t.details.clear();
+        n
+    }
+
+    /// The apps' client ids, sorted (never their secrets).
+    pub(crate) fn app_ids(&self) -> Vec<&str> {
+        let mut ids: Vec<&str> = self.apps.keys().map(String::as_str).collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    /// Codes that can still be exchanged: not spent, not expired.
+    pub(crate) fn live_codes(&self) -> usize {
+        let now = self.now_ms();
+        self.tables()
+            .codes
+            .values()
+            .filter(|g| !g.used && now < g.expires_at_ms)
+            .count()
     }
 
     pub(crate) fn new(

@@ -4,41 +4,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
-use assert_cmd::cargo::CommandCargoExt;
-
-fn neux() -> Command {
-    let mut cmd = Command::cargo_bin("neux").unwrap();
-    cmd.env_remove("NEUX_SECRET")
-        .env_remove("NEUX_BASE_URL")
-        .env_remove("NEUX_CLIENT_ID")
-        .env_remove("NEUX_CODE");
-    cmd
-}
-
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(cmd: &mut Command, stdin: Option<&str>) -> Out {
-    cmd.stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().unwrap();
-    if let Some(input) = stdin {
-        use std::io::Write;
-        // The command may exit before reading (e.g. a missing secret): a closed pipe is fine.
-        let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
-    }
-    drop(child.stdin.take());
-    let out = child.wait_with_output().unwrap();
-    Out {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
-}
+use crate::support::{neux, run};
 
 fn filters() -> Vec<(&'static str, &'static str)> {
     vec![

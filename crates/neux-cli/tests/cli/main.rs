@@ -14,3 +14,5 @@
 #![allow(clippy::disallowed_methods)]
 
 mod cli;
+mod inspector;
+mod support;

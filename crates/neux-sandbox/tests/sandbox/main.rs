@@ -18,6 +18,7 @@ mod bad_input;
 mod control;
 mod flow;
 mod independent_clients;
+mod inspector;
 mod load;
 mod logging;
 mod rules;
