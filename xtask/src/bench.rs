@@ -44,6 +44,28 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     }
     run_step("end-to-end benchmarks", e2e)?;
 
+    // The metrics feature: a login with a Prometheus recorder against none, and the login
+    // against hand-written calls again with the feature compiled in but no recorder, to set
+    // beside the same ratio without it (above).
+    let mut metrics = cargo();
+    metrics
+        .args([
+            "bench",
+            "-p",
+            "neux-oauth",
+            "--features",
+            "surf,redis,metrics",
+            "--bench",
+            "e2e",
+            "--",
+        ])
+        .env("NEUX_BENCH_ONLY", "login/loopback reqwest,metrics")
+        .env("NEUX_BENCH_OUT", "e2e-metrics.json");
+    if quick {
+        metrics.arg("--quick");
+    }
+    run_step("end-to-end benchmarks, feature metrics", metrics)?;
+
     let mut sandbox = cargo();
     sandbox.args(["bench", "-p", "neux-sandbox", "--bench", "throughput", "--"]);
     if quick {
@@ -83,7 +105,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         let (ours, base) = (est(group, ours_id)?, est(group, baseline)?);
         cases.push(json!({"name": case, "ours": ours, "baseline": base, "unit": "ns", "ratio": ours / base}));
     }
-    for part in ["e2e", "sandbox"] {
+    for part in ["e2e", "e2e-metrics", "sandbox"] {
         let cases_of: Value = read_json(&format!("target/neux-bench/{part}.json"))?;
         cases.extend(cases_of["cases"].as_array().cloned().unwrap_or_default());
     }

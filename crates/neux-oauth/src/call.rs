@@ -8,6 +8,7 @@ use crate::answer::Endpoint;
 use crate::client::{Client, Core};
 use crate::error::Error;
 use crate::mask::Sensitive;
+use crate::meter::CallLabel;
 use crate::pipeline::{Request, Resend, observe};
 
 /// A signed call to a platform path, for [`Client::call`]: the caller's parameters, to which
@@ -99,12 +100,17 @@ impl Client {
             attempts = tracing::field::Empty,
             latency_ms = tracing::field::Empty,
         );
-        observe(span, signed(&self.inner, call)).await
+        let label = CallLabel::signed(&call.path);
+        observe(span, label, signed(&self.inner, call, label)).await
     }
 }
 
 /// Checks, signs and sends a call through the pipeline.
-async fn signed<T: DeserializeOwned>(core: &Core, call: ApiCall) -> Result<T, Error> {
+async fn signed<T: DeserializeOwned>(
+    core: &Core,
+    call: ApiCall,
+    label: CallLabel,
+) -> Result<T, Error> {
     check_path(&call.path)?;
     check_not_an_exchange(&call)?;
     let ApiCall {
@@ -133,6 +139,7 @@ async fn signed<T: DeserializeOwned>(core: &Core, call: ApiCall) -> Result<T, Er
         endpoint: Endpoint::Signed,
         canonical: &|| signed.params().canonical_string_masked(),
         sensitive: Sensitive::Params(signed.params()),
+        label,
     };
     core.pipeline.send(&request).await
 }

@@ -13,6 +13,7 @@ use crate::answer::Endpoint;
 use crate::error::{Error, SeenBy};
 use crate::ledger::{Claim, CodeKey, CodeLedger};
 use crate::mask::Sensitive;
+use crate::meter::{self, CallLabel};
 use crate::pipeline::{Pipeline, Request, Resend, observe};
 use crate::token::TokenSet;
 
@@ -93,9 +94,15 @@ impl Client {
             dialect = %self.inner.dialect,
             code = %code.fingerprint(),
             status = tracing::field::Empty,
+            attempts = tracing::field::Empty,
             latency_ms = tracing::field::Empty,
         );
-        observe(span, self.inner.exchange(code, scope)).await
+        observe(
+            span,
+            CallLabel::exchange(),
+            self.inner.exchange(code, scope),
+        )
+        .await
     }
 
     /// Reads the user's profile with an access token. Idempotent, so transport failures and
@@ -109,7 +116,7 @@ impl Client {
             attempts = tracing::field::Empty,
             latency_ms = tracing::field::Empty,
         );
-        observe(span, self.inner.user_info(token)).await
+        observe(span, CallLabel::user_info(), self.inner.user_info(token)).await
     }
 
     /// The whole login: [`exchange_code`](Self::exchange_code), then [`user_info`](Self::user_info).
@@ -140,6 +147,12 @@ impl Core {
             .ledger
             .claim(&self.client_id, key, self.clock.now(), self.code_lifetime)
             .await;
+        meter::claim(match &claim {
+            Ok(Claim::Won(_)) => "won",
+            Ok(Claim::Taken) => "taken",
+            Err(e) if e.is_full() => "full",
+            Err(_) => "unavailable",
+        });
         match claim {
             Ok(Claim::Won(ticket)) => {
                 let result = self.exchange_claimed(code, scope).await;
@@ -148,9 +161,12 @@ impl Core {
                 if result
                     .as_ref()
                     .is_err_and(|e| !e.request_may_have_been_sent())
-                    && let Err(e) = self.ledger.release(&self.client_id, key, ticket).await
                 {
-                    tracing::warn!(error = %e, "could not release the claim of a code that was never sent: it stays unusable until the claim lapses");
+                    let released = self.ledger.release(&self.client_id, key, ticket).await;
+                    meter::release(released.is_ok());
+                    if let Err(e) = released {
+                        tracing::warn!(error = %e, "could not release the claim of a code that was never sent: it stays unusable until the claim lapses");
+                    }
                 }
                 result
             }
@@ -177,6 +193,7 @@ impl Core {
             endpoint: Endpoint::Token,
             canonical: &|| token.canonical_string_redacted(self.dialect),
             sensitive: Sensitive::Texts(&[code.expose_secret()]),
+            label: CallLabel::exchange(),
         };
         let answer = self.pipeline.send::<TokenResponse>(&request).await?;
         Ok(TokenSet::received(answer, scope, self.clock.clone()))
@@ -193,6 +210,7 @@ impl Core {
             endpoint: Endpoint::Profile,
             canonical: &String::new,
             sensitive: Sensitive::Texts(&[token.expose_secret()]),
+            label: CallLabel::user_info(),
         };
         self.pipeline.send(&request).await
     }

@@ -95,6 +95,7 @@
 //! | `surf` | the surf transport (any executor) |
 //! | `test-util` | `neux_transport::test_util::MockTransport`, re-exported as [`test_util`] |
 //! | `redis` | `RedisLedger`: one code ledger for a fleet, in Redis 7 (single node or Cluster, `rediss://` over rustls); `NEUX_LEDGER_URL` for [`Client::from_env`] (docs/deploying.md) |
+//! | `metrics` | counts and latencies of every call and ledger claim through the [`metrics`](https://docs.rs/metrics/0.24) facade, for whichever recorder the process installs (docs/client.md#metrics) |
 //!
 //! Everything a login's public API uses is re-exported here ([`ReqwestTransport`] and
 //! [`SurfTransport`] behind their features, the transport and error types, [`async_trait`] for
@@ -117,6 +118,7 @@ mod error;
 mod ledger;
 mod mask;
 mod memory_ledger;
+mod meter;
 mod pipeline;
 #[cfg(feature = "redis")]
 mod redis_ledger;

@@ -14,6 +14,7 @@ use tracing::Instrument;
 use crate::answer::{Context, Endpoint, interpret};
 use crate::error::Error;
 use crate::mask::Sensitive;
+use crate::meter::{self, CallLabel};
 use crate::retry::{RetryPolicy, with_retries};
 
 /// The part of a client the pipeline works with: how to send, when to send again, how to read.
@@ -43,6 +44,8 @@ pub(crate) struct Request<'a> {
     pub canonical: &'a (dyn Fn() -> String + Sync),
     /// What the server may echo and every error must mask: a code, a token, sensitive values.
     pub sensitive: Sensitive<'a>,
+    /// What the call is, for its metrics.
+    pub label: CallLabel,
 }
 
 /// When a request may be sent again.
@@ -97,6 +100,7 @@ impl Pipeline {
         )
         .await;
         tracing::Span::current().record("attempts", attempts);
+        meter::attempts(request.label, attempts);
         result.map_err(|e| e.scrub(&request.sensitive.mask()))
     }
 
@@ -113,20 +117,24 @@ impl Pipeline {
 }
 
 /// Runs one call of the client inside `span`, and records its outcome and latency there (and a
-/// warning on failure): the one place a call's end is recorded.
+/// warning on failure) and in the metrics: the one place a call's end is recorded.
 pub(crate) async fn observe<T>(
     span: tracing::Span,
+    label: CallLabel,
     call: impl Future<Output = Result<T, Error>>,
 ) -> Result<T, Error> {
     let started = Stopwatch::start();
     let result = call.instrument(span.clone()).await;
-    span.record("latency_ms", started.elapsed().as_millis() as u64);
+    let elapsed = started.elapsed();
+    span.record("latency_ms", elapsed.as_millis() as u64);
+    let outcome = result.as_ref().map_or_else(Error::kind, |_| "ok");
+    meter::call_ended(label, outcome, elapsed);
     match &result {
         Ok(_) => {
             span.record("status", "ok");
         }
         Err(e) => {
-            span.record("status", e.kind());
+            span.record("status", outcome);
             span.in_scope(|| {
                 tracing::warn!(
                     kind = e.kind(),

@@ -10,6 +10,7 @@
 //! - `login/scaling`: 64, 256 and 1,024 in flight through one client: throughput, p99, errors.
 //! - the shared code ledger (`ledger`): logins with a `RedisLedger` against the in-memory
 //!   ledger, sequential and 64 wide, and the claim's own round trip.
+//! - with `--features metrics` (`metrics`): logins with a Prometheus recorder against none.
 //!
 //! Every ratio comes with its spread over the rounds (min-max) and, where the project has one,
 //! its target and whether the whole spread clears it (`stats`). The hand-written sides are in
@@ -20,8 +21,8 @@
 //!
 //! Writes `target/neux-bench/e2e.json`; `cargo xtask bench` folds it into the summary.
 //! `--quick` (or `NEUX_BENCH_QUICK=1`) runs smaller counts; `NEUX_BENCH_ONLY=WORD` runs only the
-//! groups whose name holds WORD (`login/loopback`, `call`, `surf`, `concurrent`, `scaling`,
-//! `ledger`). `NEUX_BENCH_PROFILE` runs one side alone for a profiler (see `profile`).
+//! groups whose name holds WORD, or one of several separated by commas (`login/loopback`,
+//! `call`, `surf`, `concurrent`, `scaling`, `ledger`, `metrics`). `NEUX_BENCH_PROFILE` runs one side alone for a profiler (see `profile`).
 // Tests and benches time real servers and threads on the wall clock; the core never reads it.
 #![allow(clippy::disallowed_methods)]
 #![allow(
@@ -35,6 +36,8 @@
 mod baselines;
 mod ledger;
 mod load;
+#[cfg(feature = "metrics")]
+mod metrics;
 mod stats;
 
 use neux_oauth::{ApiCall, AuthCode, Client, ClientBuilder, ClientId, Scope};
@@ -166,7 +169,7 @@ async fn run(sb: &Sandbox) {
     let mut cases = Vec::new();
     let sdk = client(sb).build().unwrap();
     let only = std::env::var("NEUX_BENCH_ONLY").unwrap_or_default();
-    let wanted = |group: &str| group.contains(only.as_str());
+    let wanted = |group: &str| only.split(',').any(|word| group.contains(word));
 
     // login/loopback, reqwest.
     if wanted("login/loopback reqwest") {
@@ -318,10 +321,18 @@ async fn run(sb: &Sandbox) {
         cases.extend(ledger::cases(&s, sb).await);
     }
 
+    // The metrics feature, when built with it.
+    #[cfg(feature = "metrics")]
+    if wanted("metrics") {
+        cases.extend(metrics::cases(&s, sb).await);
+    }
+
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/neux-bench");
     std::fs::create_dir_all(&dir).unwrap();
+    // `NEUX_BENCH_OUT` names another file, for a second run built with other features.
+    let out = std::env::var("NEUX_BENCH_OUT").unwrap_or_else(|_| "e2e.json".to_owned());
     std::fs::write(
-        dir.join("e2e.json"),
+        dir.join(out),
         serde_json::to_string_pretty(&json!({"cases": cases})).unwrap(),
     )
     .unwrap();

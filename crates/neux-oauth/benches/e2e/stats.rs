@@ -171,6 +171,14 @@ where
 /// A case of the summary, with the median ratio, its spread over the rounds (min-max), and
 /// whether the spread clears `target` (`at_most`: lower is better).
 pub fn case(name: &str, unit: &str, p: &Pair, target: Option<(f64, bool)>) -> Value {
+    // A run built with the metrics feature names its other cases apart from the same cases
+    // built without it.
+    let tagged = if cfg!(feature = "metrics") && !name.contains("metrics:") {
+        format!("{name} [metrics feature, no recorder]")
+    } else {
+        name.to_owned()
+    };
+    let name = tagged.as_str();
     let ratio = median(p.ratios.clone());
     let (lo, hi) = spread(&p.ratios);
     let verdict = target.map(|(t, at_most)| {

@@ -22,6 +22,8 @@ mod errors;
 mod flow;
 mod ledger;
 mod logging;
+#[cfg(feature = "metrics")]
+mod metrics;
 mod network;
 mod redaction;
 #[cfg(feature = "redis")]
