@@ -165,6 +165,8 @@ mod documentation {
     struct Readme;
     #[doc = include_str!("../../../docs/getting-started.md")]
     struct GettingStarted;
+    // Its scripted-transport example needs `test_util`.
+    #[cfg(feature = "test-util")]
     #[doc = include_str!("../../../docs/testing.md")]
     struct Testing;
     #[doc = include_str!("../../../docs/errors.md")]
