@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
-use neux_oauth::{ApiCall, AuthCode, Client, Error, Params, RetryPolicy, Scope};
+use neux_oauth::{ApiCall, AuthCode, Client, Error, Params, Scope};
 use neux_oauth::{TOKEN_PATH, TimeoutPhase, TransportError, USER_INFO_PATH};
 use neux_transport::test_util::MockTransport;
 
@@ -19,18 +19,7 @@ const SIGNATURE_REJECTED: &str =
 const CALL_OK: &str = r#"{"responseHeader":{"status":200,"msg":"OK"},"response":{"orderId":"1"}}"#;
 
 fn client(mock: &MockTransport) -> Client {
-    Client::builder()
-        .client_id("metrics-app")
-        .secret("secret")
-        .base_url("https://api.example.test")
-        .transport(mock.clone())
-        .retry(
-            RetryPolicy::default()
-                .base_delay(Duration::from_millis(1))
-                .max_delay(Duration::from_millis(2)),
-        )
-        .build()
-        .unwrap()
+    crate::support::scripted_client(mock, "metrics-app")
 }
 
 fn timeout() -> TransportError {

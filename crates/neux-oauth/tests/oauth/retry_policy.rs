@@ -11,18 +11,7 @@ const TOKEN_OK: &str = r#"{"responseHeader":{"status":200,"msg":"OK"},"response"
 const USER_OK: &str = r#"{"responseHeader":{"status":200,"msg":"OK"},"response":{"openId":"o1"}}"#;
 
 fn client(mock: &MockTransport) -> Client {
-    Client::builder()
-        .client_id("app")
-        .secret("secret")
-        .base_url("https://api.example.test")
-        .transport(mock.clone())
-        .retry(
-            RetryPolicy::default()
-                .base_delay(Duration::from_millis(1))
-                .max_delay(Duration::from_millis(2)),
-        )
-        .build()
-        .unwrap()
+    crate::support::scripted_client(mock, "app")
 }
 
 /// A "nothing was sent" connect failure, as the mock reports an empty script.

@@ -38,6 +38,23 @@ pub fn builder(sb: &Sandbox, dialect: Dialect) -> ClientBuilder {
         )
 }
 
+/// A client over a scripted transport, retrying after 1-2 ms. Each test file names its own
+/// `app`, so its codes stay apart from other files' in the process's shared ledger.
+pub fn scripted_client(mock: &neux_transport::test_util::MockTransport, app: &str) -> Client {
+    Client::builder()
+        .client_id(app)
+        .secret("secret")
+        .base_url("https://api.example.test")
+        .transport(mock.clone())
+        .retry(
+            RetryPolicy::default()
+                .base_delay(Duration::from_millis(1))
+                .max_delay(Duration::from_millis(2)),
+        )
+        .build()
+        .unwrap()
+}
+
 pub fn mint(sb: &Sandbox, scope: &str, user: UserSpec) -> AuthCode {
     let id = neux_oauth::ClientId::new(APP).unwrap();
     sb.mint_code(&id, scope.parse::<Scope>().unwrap(), user)
