@@ -297,6 +297,14 @@ async fn the_inspector_shows_what_happened_in_a_real_browser() {
 
     // 5. Nothing secret on the page: not the app secret, no full code, no token, in the text
     // or anywhere in the DOM, nor in what the script still holds.
+    // Its detail is still open from step 2: empty it first, so the wait below sees the
+    // detail this click loads (typing into the old one raced its replacement: a stale element).
+    browser
+        .script(
+            "document.getElementById('detail-body').replaceChildren(); return null;",
+            json!([]),
+        )
+        .await;
     browser
         .click(&format!("#log-rows tr[data-seq='{seq}']"))
         .await;
