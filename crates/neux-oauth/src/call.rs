@@ -95,23 +95,32 @@ impl Client {
             "neux.call",
             client_id = %self.inner.client_id,
             dialect = %self.inner.dialect,
-            path = %call.path,
+            path = %before_query(&call.path),
             status = tracing::field::Empty,
             attempts = tracing::field::Empty,
             latency_ms = tracing::field::Empty,
         );
-        let label = CallLabel::signed(&call.path);
-        observe(span, label, signed(&self.inner, call, label)).await
+        // A path the call refuses gets no metrics label of its own: a query in it may hold a
+        // secret, and junk paths would take the labels of real ones.
+        let checked = check_path(&call.path);
+        let label = match checked {
+            Ok(()) => CallLabel::signed(&call.path),
+            Err(_) => CallLabel::refused_path(),
+        };
+        observe(span, label, async move {
+            checked?;
+            signed(&self.inner, call, label).await
+        })
+        .await
     }
 }
 
-/// Checks, signs and sends a call through the pipeline.
+/// Signs and sends a call whose path was checked through the pipeline.
 async fn signed<T: DeserializeOwned>(
     core: &Core,
     call: ApiCall,
     label: CallLabel,
 ) -> Result<T, Error> {
-    check_path(&call.path)?;
     check_not_an_exchange(&call)?;
     let ApiCall {
         path,
@@ -146,7 +155,13 @@ async fn signed<T: DeserializeOwned>(
 
 /// A path the base URL can take as it is: absolute, no query or fragment, no dot segments.
 fn check_path(path: &str) -> Result<(), Error> {
-    let bad = |why: &str| Err(Error::InvalidCall(format!("path {path:?}: {why}")));
+    // Never the query: it may hold a token.
+    let bad = |why: &str| {
+        Err(Error::InvalidCall(format!(
+            "path {:?}: {why}",
+            before_query(path)
+        )))
+    };
     if !path.starts_with('/') {
         return bad("must start with `/`");
     }
@@ -165,6 +180,11 @@ fn check_path(path: &str) -> Result<(), Error> {
         return bad("must be printable ASCII without spaces (percent-encode anything else)");
     }
     Ok(())
+}
+
+/// `path` without its query or fragment, if it has one.
+fn before_query(path: &str) -> &str {
+    path.split(['?', '#']).next().unwrap_or(path)
 }
 
 /// Refuses a code exchange sent as a generic call: it would go around the code ledger, so a

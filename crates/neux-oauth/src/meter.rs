@@ -13,7 +13,8 @@
 //!
 //! `call` is `exchange_code`, `user_info` or `call`; `path` is the platform path without its
 //! query (for [`Client::call`](crate::Client::call), the call's path: at most
-//! [`MAX_PATHS`] distinct ones per process, later ones are `other`); `outcome` is `ok` or
+//! [`MAX_PATHS`] distinct ones per process, later ones are `other`; a path the call refuses
+//! is `invalid`); `outcome` is `ok` or
 //! the error's [`kind`](crate::Error::kind). No label ever holds a code, a token, an openId or
 //! a query string.
 
@@ -39,6 +40,14 @@ impl CallLabel {
         Self {
             call: "user_info",
             path: neux_proto::USER_INFO_PATH,
+        }
+    }
+
+    /// A signed call whose path was refused: one label for all of them.
+    pub(crate) fn refused_path() -> Self {
+        Self {
+            call: "call",
+            path: "invalid",
         }
     }
 

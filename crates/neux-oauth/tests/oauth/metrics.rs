@@ -186,6 +186,49 @@ async fn a_call_path_gets_a_label_of_its_own_up_to_64_paths() {
     assert!(other >= 200 - 64, "{other}");
 }
 
+#[tokio::test]
+async fn a_refused_path_is_labelled_invalid_and_its_query_shown_nowhere() {
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    let _installed = metrics::set_default_local_recorder(&recorder);
+    // This test's thread only (a current-thread test): the span's fields and the warning.
+    let logs = neux_testkit::Capture::default();
+    let writer = logs.clone();
+    let _logging = tracing::subscriber::set_default(
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+            .finish(),
+    );
+    let mock = MockTransport::new();
+    let c = client(&mock);
+    for path in [
+        "/neuopenapi/pay?accessToken=query-held-token",
+        "pay#query-held-token",
+    ] {
+        let err = c
+            .call::<serde_json::Value>(ApiCall::new(path, Params::new()))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), "invalid_call");
+        assert!(
+            !format!("{err} {err:?}").contains("query-held-token"),
+            "{err:?}"
+        );
+    }
+    assert!(mock.requests().is_empty());
+    let got = read(&snapshotter);
+    assert_eq!(
+        got["neux_calls_total{call=call,path=invalid,outcome=invalid_call}"],
+        2
+    );
+    let text = format!("{got:?}{}", logs.text());
+    assert!(text.contains("neux.call"), "the span was logged: {text}");
+    assert!(!text.contains("query-held-token"), "{text}");
+}
+
 /// A ledger whose store is down.
 #[derive(Debug)]
 struct Down;
