@@ -151,6 +151,7 @@ impl Core {
             Ok(Claim::Won(_)) => "won",
             Ok(Claim::Taken) => "taken",
             Err(e) if e.is_full() => "full",
+            Err(e) if e.is_unsafe() => "unsafe",
             Err(_) => "unavailable",
         });
         match claim {

@@ -212,8 +212,9 @@ impl Error {
                     | TransportError::Unavailable { .. }
             ),
             Self::Http { status, .. } => *status >= 500,
-            // Nothing was sent: the same call may find the ledger able to answer later.
-            Self::Ledger(_) => true,
+            // Nothing was sent: the same call may find the ledger able to answer later (but
+            // not a store set up to forget codes: that needs its setting changed first).
+            Self::Ledger(e) => !e.is_unsafe(),
             _ => false,
         }
     }
@@ -280,6 +281,7 @@ impl Error {
             Self::Http { .. } => "http",
             Self::CodeAlreadyPresented { .. } => "code_already_presented",
             Self::Ledger(e) if e.is_full() => "ledger_full",
+            Self::Ledger(e) if e.is_unsafe() => "ledger_unsafe",
             Self::Ledger(_) => "ledger_unavailable",
             Self::LoginIncomplete { .. } => "login_incomplete",
             Self::InvalidCall(_) => "invalid_call",

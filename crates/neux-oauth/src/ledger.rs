@@ -105,6 +105,20 @@ pub enum LedgerError {
         /// What went wrong.
         reason: String,
     },
+    /// A shared store is set up so that it could forget a live code (a Redis that evicts keys
+    /// under memory pressure): the ledger refuses to claim rather than let a code be sent twice.
+    /// Not retryable as it is: the store's setting must change first.
+    #[error(
+        "the code ledger at {ledger} is not safe for one-time codes: {reason}; nothing was sent"
+    )]
+    Unsafe {
+        /// Where the ledger is (a store's address, never its password).
+        ledger: String,
+        /// The setting at fault, by name (`maxmemory-policy`).
+        setting: String,
+        /// What is wrong and how to fix it.
+        reason: String,
+    },
     /// A shared store did not answer within the ledger's timeout.
     #[error("the code ledger at {ledger} did not answer within {after:?}; nothing was sent")]
     Timeout {
@@ -132,6 +146,21 @@ impl LedgerError {
     /// Whether the ledger refused the code because it was full (rather than failing to answer).
     pub fn is_full(&self) -> bool {
         matches!(self, Self::Full { .. })
+    }
+
+    /// Whether the store is set up so that it could forget a live code (see
+    /// [`Unsafe`](Self::Unsafe)): retrying changes nothing until the setting does.
+    ///
+    /// ```
+    /// let e = neux_oauth::LedgerError::Unsafe {
+    ///     ledger: "redis://cache.internal:6379".into(),
+    ///     setting: "maxmemory-policy".into(),
+    ///     reason: "it is allkeys-lru".into(),
+    /// };
+    /// assert!(e.is_unsafe() && !e.is_full());
+    /// ```
+    pub fn is_unsafe(&self) -> bool {
+        matches!(self, Self::Unsafe { .. })
     }
 }
 

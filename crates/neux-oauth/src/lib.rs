@@ -122,6 +122,8 @@ mod meter;
 mod pipeline;
 #[cfg(feature = "redis")]
 mod redis_ledger;
+#[cfg(feature = "redis")]
+mod redis_url;
 mod retry;
 mod token;
 

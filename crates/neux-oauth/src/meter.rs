@@ -8,7 +8,7 @@
 //! | `neux_call_duration_seconds` | histogram | `call`, `path`, `outcome` |
 //! | `neux_call_attempts_total` | counter: HTTP requests sent | `call`, `path` |
 //! | `neux_call_resends_total` | counter: requests beyond a call's first | `call`, `path` |
-//! | `neux_ledger_claims_total` | counter | `outcome`: `won`, `taken`, `full`, `unavailable` |
+//! | `neux_ledger_claims_total` | counter | `outcome`: `won`, `taken`, `full`, `unsafe`, `unavailable` |
 //! | `neux_ledger_releases_total` | counter | `outcome`: `released`, `failed` |
 //!
 //! `call` is `exchange_code`, `user_info` or `call`; `path` is the platform path without its
@@ -99,7 +99,7 @@ pub(crate) fn attempts(label: CallLabel, attempts: u32) {
     }
 }
 
-/// What the ledger answered a claim: `won`, `taken`, `full` or `unavailable`.
+/// What the ledger answered a claim: `won`, `taken`, `full`, `unsafe` or `unavailable`.
 #[cfg_attr(not(feature = "metrics"), allow(unused_variables))]
 pub(crate) fn claim(outcome: &'static str) {
     #[cfg(feature = "metrics")]
@@ -157,7 +157,7 @@ mod on {
             describe_counter!(
                 "neux_ledger_claims_total",
                 Unit::Count,
-                "Code ledger claims: won (the code may be sent), taken (presented already: refused), full, unavailable"
+                "Code ledger claims: won (the code may be sent), taken (presented already: refused), full, unsafe (a store that may forget codes), unavailable"
             );
             describe_counter!(
                 "neux_ledger_releases_total",
