@@ -178,6 +178,26 @@ impl RedisServer {
     pub fn keys(&self) -> usize {
         self.cli(&["DBSIZE"]).trim().parse().unwrap_or(0)
     }
+
+    /// A server started with extra `redis-server` arguments (`--maxmemory 3mb`, say).
+    pub fn start_with_args(args: &[&str]) -> Self {
+        Self::start_with(None, args)
+    }
+
+    /// A field of `INFO` (`total_connections_received`, `role`), as text.
+    pub fn info(&self, field: &str) -> String {
+        let info = self.cli(&["INFO", "everything"]);
+        info.lines()
+            .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+            .map(|v| v.trim().to_owned())
+            .unwrap_or_default()
+    }
+
+    /// How many connections the server has accepted since it started, this one's own
+    /// `redis-cli` calls included.
+    pub fn connections_received(&self) -> usize {
+        self.info("total_connections_received").parse().unwrap_or(0)
+    }
 }
 
 impl Drop for RedisServer {
@@ -259,5 +279,13 @@ impl RedisCluster {
     /// How many keys each primary holds.
     pub fn keys_per_node(&self) -> Vec<usize> {
         self.nodes.iter().map(RedisServer::keys).collect()
+    }
+
+    /// How many connections every node has accepted, added up.
+    pub fn connections_received(&self) -> usize {
+        self.nodes
+            .iter()
+            .map(RedisServer::connections_received)
+            .sum()
     }
 }

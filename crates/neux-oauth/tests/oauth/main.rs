@@ -28,6 +28,8 @@ mod network;
 mod redaction;
 #[cfg(feature = "redis")]
 mod redis_ledger;
+#[cfg(feature = "redis")]
+mod redis_settings;
 mod reliability;
 mod retry_policy;
 mod support;

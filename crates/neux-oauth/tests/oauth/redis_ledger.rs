@@ -81,8 +81,16 @@ async fn fleet_member() {
 }
 
 /// Starts `PROCESSES` copies of this test binary as fleet members, releases them together, and
-/// returns what each reported, per code.
-async fn run_fleet(sb: &neux_sandbox::Sandbox, ledger_url: &str, test: &str) -> Vec<Vec<String>> {
+/// returns what each reported, per code. Each member's first claims arrive all at once, a
+/// thousand before any connection exists: `connections` (what the servers have accepted, read
+/// before and after) shows how many connections the fleet made for them.
+async fn run_fleet(
+    sb: &neux_sandbox::Sandbox,
+    ledger_url: &str,
+    test: &str,
+    connections: &dyn Fn() -> usize,
+) -> (Vec<Vec<String>>, usize) {
+    let connections_before = connections();
     let codes: Vec<AuthCode> = (0..CODES)
         .map(|i| {
             mint(
@@ -148,6 +156,7 @@ async fn run_fleet(sb: &neux_sandbox::Sandbox, ledger_url: &str, test: &str) -> 
         assert!(child.wait().await.unwrap().success(), "a member failed");
     }
     let _ = std::fs::remove_file(&file);
+    let made = connections() - connections_before;
     for (i, code) in codes.iter().enumerate() {
         assert_eq!(
             presentations(sb, code),
@@ -156,7 +165,7 @@ async fn run_fleet(sb: &neux_sandbox::Sandbox, ledger_url: &str, test: &str) -> 
             presentations(sb, code)
         );
     }
-    per_code
+    (per_code, made)
 }
 
 /// Each code: tokens in exactly one process, the typed refusal in every other.
@@ -191,13 +200,21 @@ async fn four_processes_share_one_redis_ledger() {
     }
     let redis = RedisServer::start();
     let sb = sandbox().await;
-    let per_code = run_fleet(
+    let (per_code, made) = run_fleet(
         &sb,
         &redis.url(),
         &test_name("four_processes_share_one_redis_ledger"),
+        &|| redis.connections_received(),
     )
     .await;
     assert_one_winner_per_code(&per_code);
+    // One connection per process, whatever the burst (the `INFO` read after is one more);
+    // without the single flight each of the 1,000 first claims made its own.
+    println!("single node: {made} connections for {PROCESSES} processes x {CODES} first claims");
+    assert!(
+        made <= PROCESSES + 1,
+        "{made} connections for {PROCESSES} processes"
+    );
     // One key per code: the ledger holds the codes' hashes, never a code.
     assert_eq!(redis.keys(), CODES);
     let sample = redis.cli(&["RANDOMKEY"]);
@@ -213,13 +230,21 @@ async fn four_processes_share_one_redis_cluster_ledger() {
     }
     let cluster = RedisCluster::start();
     let sb = sandbox().await;
-    let per_code = run_fleet(
+    let (per_code, made) = run_fleet(
         &sb,
         &cluster.url(),
         &test_name("four_processes_share_one_redis_cluster_ledger"),
+        &|| cluster.connections_received(),
     )
     .await;
     assert_one_winner_per_code(&per_code);
+    // A cluster connection is a few sockets per node (the data connection and the client's
+    // topology checks), once per process; before the single flight it was a thousand.
+    println!("cluster: {made} connections for {PROCESSES} processes x {CODES} first claims");
+    assert!(
+        made <= PROCESSES * 3 * 2 + 3,
+        "{made} connections for {PROCESSES} processes"
+    );
     // The keys carry no hash tag: they spread over the slots, so over every primary.
     let keys = cluster.keys_per_node();
     assert_eq!(keys.iter().sum::<usize>(), CODES, "{keys:?}");
