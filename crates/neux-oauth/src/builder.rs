@@ -246,8 +246,11 @@ impl ClientBuilder {
         Ok(self)
     }
 
-    /// A shared code ledger at `url` (`redis://`, `rediss://`, `redis+cluster://`), with the
-    /// defaults of `RedisLedger` (feature `redis`). The error never shows the URL's password.
+    /// A shared code ledger at `url` (`redis://`, `rediss://`, `redis+cluster://`,
+    /// `redis+sentinel://`, `redis+unix://`), with the defaults of `RedisLedger` (feature
+    /// `redis`): the process's one ledger for that URL (`RedisLedgerBuilder::build_shared`), so
+    /// clients built per request share one connection. The error never shows the URL's
+    /// password.
     ///
     /// ```
     /// # #[cfg(not(feature = "redis"))]
@@ -259,10 +262,14 @@ impl ClientBuilder {
     pub fn code_ledger_url(self, url: &str) -> Result<Self, BuildError> {
         #[cfg(feature = "redis")]
         {
-            let ledger = crate::RedisLedger::new(url).map_err(|e| BuildError::Invalid {
-                field: "NEUX_LEDGER_URL",
-                reason: e.to_string(),
-            })?;
+            // One ledger (and connection) per URL in the process: a client built per request
+            // from the environment must not connect per request.
+            let ledger = crate::RedisLedger::builder(url)
+                .build_shared()
+                .map_err(|e| BuildError::Invalid {
+                    field: "NEUX_LEDGER_URL",
+                    reason: e.to_string(),
+                })?;
             Ok(self.code_ledger(ledger))
         }
         #[cfg(not(feature = "redis"))]

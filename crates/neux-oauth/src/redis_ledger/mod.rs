@@ -298,4 +298,35 @@ mod tests {
         }
         assert_eq!(l.address(), "redis://h:1/2?password=[REDACTED]");
     }
+
+    proptest::proptest! {
+        /// Whatever the password and wherever the URL carries it, no text the ledger shows
+        /// holds it: not the builder's or the ledger's `Debug`, the address, nor an error.
+        #[test]
+        fn a_random_password_appears_in_no_text(
+            password in "[A-Za-z0-9/@:+=%!$*._~?#,-]{8,24}",
+            form in 0usize..7,
+        ) {
+            let encoded = percent_encoding::utf8_percent_encode(&password, percent_encoding::NON_ALPHANUMERIC).to_string();
+            let url = match form {
+                0 => format!("redis://:{password}@cache.internal:6379/1"),
+                1 => format!("rediss://app:{password}@cache.internal"),
+                2 => format!("redis+cluster://:{password}@a.internal:7000,b.internal:7001"),
+                3 => format!("redis+sentinel://:{password}@s1.internal,s2.internal:26380/main?sentinel_password={encoded}"),
+                4 => format!("redis+unix:///run/redis.sock?pass={encoded}&db=2"),
+                5 => format!("redis://:{encoded}@cache.internal:6379"),
+                _ => format!("redis://cache.internal?password={encoded}"),
+            };
+            let builder = RedisLedger::builder(url.as_str());
+            let mut text = format!("{builder:?}");
+            match builder.build() {
+                Ok(l) => text.push_str(&format!("{l:?} {}", l.address())),
+                Err(e) => text.push_str(&format!("{e} {e:?}")),
+            }
+            let decoded = percent_encoding::percent_decode_str(&password).decode_utf8_lossy();
+            proptest::prop_assert!(!text.contains(&password), "{text}");
+            proptest::prop_assert!(!text.contains(decoded.as_ref()), "{text}");
+            proptest::prop_assert!(!text.contains(&encoded), "{text}");
+        }
+    }
 }

@@ -425,3 +425,26 @@ async fn a_wrong_password_is_a_clear_error_without_the_password() {
     let good = self::client(&sb, ledger(&redis.url()));
     good.exchange_code(&code, &Scope::default()).await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_built_per_request_from_the_environment_share_one_connection() {
+    let redis = RedisServer::start();
+    let sb = sandbox().await;
+    let before = redis.connections_received();
+    let url = redis.url();
+    for _ in 0..50 {
+        let env = |name: &str| match name {
+            "NEUX_BASE_URL" => Some(sb.base_url().to_owned()),
+            "NEUX_CLIENT_ID" => Some(APP.to_owned()),
+            "NEUX_SECRET" => Some(SECRET.to_owned()),
+            "NEUX_LEDGER_URL" => Some(url.clone()),
+            _ => None,
+        };
+        let client = Client::builder().env_with(env).unwrap().build().unwrap();
+        let code = mint(&sb, "user.info", UserSpec::default());
+        client.login(&code, &Scope::default()).await.unwrap();
+    }
+    // One connection for the fifty clients, and the `INFO` read that counts them.
+    assert_eq!(redis.connections_received() - before, 2);
+    assert_eq!(redis.keys(), 50);
+}
