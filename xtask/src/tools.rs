@@ -2,7 +2,7 @@
 //!
 //! The one behaviour: a missing tool is installed, then the check goes on. Cargo tools go
 //! through `cargo install --locked` (into `CARGO_INSTALL_ROOT` or `~/.cargo`); system parts
-//! (OpenSSL's headers for the surf runs, `redis-server` for the shared ledger's tests) come from
+//! (OpenSSL's headers for the surf runs, `redis-server` and `redis-sentinel` for the shared ledger's tests) come from
 //! the system's package manager (`apt-get`, as root). Where an install is impossible (no root, no
 //! apt-get), the check stops at once and prints the exact command to run.
 
@@ -92,11 +92,11 @@ const SYSTEM_PARTS: &[SystemPart] = &[
         },
     },
     SystemPart {
-        name: "Redis 7 (redis-server, redis-cli)",
-        packages: &["redis-server"],
+        name: "Redis 7 (redis-server, redis-cli, redis-sentinel)",
+        packages: &["redis-server", "redis-sentinel"],
         elsewhere: "`sudo dnf install redis` (Fedora), `brew install redis` (macOS)",
-        needed_for: "the shared code ledger's tests, which start their own servers",
-        present: || on_path("redis-server") && on_path("redis-cli"),
+        needed_for: "the shared code ledger's tests (single node, Cluster and Sentinel failovers), which start their own servers",
+        present: || on_path("redis-server") && on_path("redis-cli") && on_path("redis-sentinel"),
     },
     SystemPart {
         name: "Chromium and ChromeDriver",

@@ -12,7 +12,9 @@
 mod capture;
 mod process;
 mod redis;
+mod sentinel;
 
 pub use capture::Capture;
 pub use process::{free_port, need};
 pub use redis::{RedisCluster, RedisServer};
+pub use sentinel::{MASTER_NAME, RedisSentinelSet};

@@ -219,7 +219,14 @@ pub struct RedisCluster {
 impl RedisCluster {
     /// Three primaries on free ports, no replicas, every slot assigned.
     pub fn start() -> Self {
-        let nodes: Vec<RedisServer> = (0..3)
+        Self::start_with_replicas(0, 5_000)
+    }
+
+    /// Three primaries with `replicas` replicas each; a primary that does not answer for
+    /// `node_timeout_ms` is failed over to its replica.
+    pub fn start_with_replicas(replicas: usize, node_timeout_ms: u64) -> Self {
+        let timeout = node_timeout_ms.to_string();
+        let nodes: Vec<RedisServer> = (0..3 * (1 + replicas))
             .map(|_| {
                 RedisServer::start_with(
                     None,
@@ -229,7 +236,7 @@ impl RedisCluster {
                         "--cluster-config-file",
                         "nodes.conf",
                         "--cluster-node-timeout",
-                        "5000",
+                        &timeout,
                     ],
                 )
             })
@@ -242,7 +249,7 @@ impl RedisCluster {
         let out = Command::new("redis-cli")
             .args(["--cluster", "create"])
             .args(&addrs)
-            .args(["--cluster-replicas", "0", "--cluster-yes"])
+            .args(["--cluster-replicas", &replicas.to_string(), "--cluster-yes"])
             .output()
             .unwrap_or_else(|e| panic!("could not run redis-cli --cluster create: {e}"));
         assert!(
@@ -252,11 +259,10 @@ impl RedisCluster {
         );
         let cluster = Self { nodes };
         let started = Instant::now();
-        while !cluster
-            .nodes
-            .iter()
-            .all(|n| n.cli(&["CLUSTER", "INFO"]).contains("cluster_state:ok"))
-        {
+        while !cluster.nodes.iter().all(|n| {
+            n.cli(&["CLUSTER", "INFO"]).contains("cluster_state:ok")
+                && (n.info("role") == "master" || n.info("master_link_status") == "up")
+        }) {
             assert!(
                 started.elapsed() < Duration::from_secs(30),
                 "the cluster did not become ready"
@@ -276,15 +282,53 @@ impl RedisCluster {
         format!("redis+cluster://{}", hosts.join(","))
     }
 
-    /// How many keys each primary holds.
+    /// How many keys each node holds.
     pub fn keys_per_node(&self) -> Vec<usize> {
         self.nodes.iter().map(RedisServer::keys).collect()
+    }
+
+    /// The nodes, in the order they were started (the first three began as primaries).
+    pub fn nodes(&self) -> &[RedisServer] {
+        &self.nodes
+    }
+
+    /// Kills node `i` at once (SIGKILL).
+    pub fn kill(&mut self, i: usize) {
+        self.nodes[i].kill();
+    }
+
+    /// The node that replicates node `i`, if one does.
+    pub fn replica_of(&self, i: usize) -> Option<usize> {
+        let port = self.nodes[i].port().to_string();
+        self.nodes
+            .iter()
+            .position(|n| n.info("role") == "slave" && n.info("master_port") == port)
+    }
+
+    /// Waits until every live node reports the cluster healthy and node `i` is a primary.
+    pub fn wait_until_primary(&self, i: usize, within: Duration) -> Duration {
+        let started = Instant::now();
+        loop {
+            let live = self.nodes.iter().filter(|n| n.child.is_some());
+            let healthy = live
+                .map(|n| n.cli(&["CLUSTER", "INFO"]))
+                .all(|info| info.contains("cluster_state:ok"));
+            if healthy && self.nodes[i].info("role") == "master" {
+                return started.elapsed();
+            }
+            assert!(
+                started.elapsed() < within,
+                "node {i} did not become a primary of a healthy cluster within {within:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// How many connections every node has accepted, added up.
     pub fn connections_received(&self) -> usize {
         self.nodes
             .iter()
+            .filter(|n| n.child.is_some())
             .map(RedisServer::connections_received)
             .sum()
     }

@@ -27,6 +27,8 @@ mod metrics;
 mod network;
 mod redaction;
 #[cfg(feature = "redis")]
+mod redis_failover;
+#[cfg(feature = "redis")]
 mod redis_ledger;
 #[cfg(feature = "redis")]
 mod redis_settings;
