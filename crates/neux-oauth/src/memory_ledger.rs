@@ -6,7 +6,7 @@ use std::collections::{BinaryHeap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, SystemTime};
 
-use neux_proto::{ClientId, Timestamp};
+use neux_proto::{ClientId, Clock, SystemClock};
 use neux_transport::async_trait;
 
 use crate::ledger::{Claim, ClaimTicket, CodeKey, CodeLedger, LedgerError};
@@ -36,25 +36,28 @@ pub const DEFAULT_LEDGER_CAPACITY: usize = 250_000;
 /// 102-111 bytes a code, 25.5 MB at 250,000 codes. It does not shrink after a peak.
 ///
 /// ```
-/// use std::time::{Duration, SystemTime};
-/// use neux_oauth::{AuthCode, Claim, ClientId, CodeKey, CodeLedger, InMemoryLedger, LedgerError};
+/// use std::time::Duration;
+/// use neux_oauth::{AuthCode, Claim, ClientId, Clock, CodeKey, CodeLedger, InMemoryLedger, LedgerError, ManualClock};
 /// # futures_lite::future::block_on(async {
-/// let ledger = InMemoryLedger::new(1);
+/// let clock = ManualClock::from_millis(1_700_000_000_000);
+/// let ledger = InMemoryLedger::with_clock(1, clock.clone());
 /// let app = ClientId::new("demo-app")?;
-/// let (now, lifetime) = (SystemTime::now(), Duration::from_secs(300));
+/// let (now, lifetime) = (clock.now(), Duration::from_secs(300));
 /// let first = CodeKey::of(&AuthCode::new("first")?);
 /// assert!(matches!(ledger.claim(&app, first, now, lifetime).await?, Claim::Won(_)));
 /// let second = CodeKey::of(&AuthCode::new("second")?);
 /// let full = ledger.claim(&app, second, now, lifetime).await.unwrap_err();
 /// assert_eq!(full, LedgerError::Full { capacity: 1 });
 /// // Once the first code's lifetime is over, there is room again.
-/// let later = now + lifetime;
-/// assert!(matches!(ledger.claim(&app, second, later, lifetime).await?, Claim::Won(_)));
+/// clock.advance(lifetime);
+/// assert!(matches!(ledger.claim(&app, second, clock.now(), lifetime).await?, Claim::Won(_)));
 /// # Ok::<(), Box<dyn std::error::Error>>(()) }).unwrap();
 /// ```
 pub struct InMemoryLedger {
     capacity: usize,
     state: Mutex<Entries>,
+    /// Lifetimes run on its monotonic reading, never on the wall time a claim is given.
+    clock: Arc<dyn Clock>,
 }
 
 // The entries are keyed by codes' hashes: show how many, not which.
@@ -95,11 +98,38 @@ impl Default for InMemoryLedger {
 }
 
 impl InMemoryLedger {
-    /// A ledger holding at most `capacity` live codes (at least 1).
+    /// A ledger holding at most `capacity` live codes (at least 1), timed by the system's
+    /// monotonic clock.
     pub fn new(capacity: usize) -> Self {
+        Self::with_clock(capacity, SystemClock)
+    }
+
+    /// A ledger timed by `clock`'s [`monotonic`](Clock::monotonic) reading: a code lives its
+    /// lifetime of that clock's time, whatever the wall clock does meanwhile (a step forward by
+    /// NTP or a resumed VM forgets nothing live). Tests pass a [`ManualClock`](crate::ManualClock).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use neux_oauth::{AuthCode, Claim, ClientId, Clock, CodeKey, CodeLedger, InMemoryLedger, ManualClock};
+    /// # futures_lite::future::block_on(async {
+    /// let clock = ManualClock::from_millis(1_700_000_000_000);
+    /// let ledger = InMemoryLedger::with_clock(10, clock.clone());
+    /// let (app, key) = (ClientId::new("demo-app")?, CodeKey::of(&AuthCode::new("abc")?));
+    /// let lifetime = Duration::from_secs(300);
+    /// assert!(matches!(ledger.claim(&app, key, clock.now(), lifetime).await?, Claim::Won(_)));
+    /// // The wall clock steps an hour ahead: the code is still live.
+    /// clock.set(clock.now() + Duration::from_secs(3_600));
+    /// assert_eq!(ledger.claim(&app, key, clock.now(), lifetime).await?, Claim::Taken);
+    /// // Five minutes pass: it has lapsed.
+    /// clock.advance(lifetime);
+    /// assert!(matches!(ledger.claim(&app, key, clock.now(), lifetime).await?, Claim::Won(_)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(()) }).unwrap();
+    /// ```
+    pub fn with_clock(capacity: usize, clock: impl Clock + 'static) -> Self {
         Self {
             capacity: capacity.max(1),
             state: Mutex::new(Entries::default()),
+            clock: Arc::new(clock),
         }
     }
 
@@ -113,7 +143,7 @@ impl InMemoryLedger {
     /// use neux_oauth::{ClientId, InMemoryLedger};
     /// let app = ClientId::new("demo-app")?;
     /// let a = InMemoryLedger::for_process("https://api.example.com", &app);
-    /// let b = InMemoryLedger::for_process("HTTPS://API.example.com/", &app);
+    /// let b = InMemoryLedger::for_process("HTTPS://API.example.com.:443/", &app);
     /// assert!(Arc::ptr_eq(&a, &b), "the same platform, however it is written");
     /// let other = InMemoryLedger::for_process("https://qa.example.com", &app);
     /// assert!(!Arc::ptr_eq(&a, &other));
@@ -122,7 +152,7 @@ impl InMemoryLedger {
     pub fn for_process(base_url: &str, client_id: &ClientId) -> Arc<InMemoryLedger> {
         type Registry = Mutex<HashMap<(String, String), Arc<InMemoryLedger>>>;
         static LEDGERS: OnceLock<Registry> = OnceLock::new();
-        let key = (platform(base_url), client_id.as_str().to_owned());
+        let key = (origin(base_url), client_id.as_str().to_owned());
         let mut ledgers = LEDGERS
             .get_or_init(Registry::default)
             .lock()
@@ -231,37 +261,45 @@ fn short(key: CodeKey) -> u128 {
     u128::from_be_bytes(first)
 }
 
-/// A base URL as a registry key: scheme and host case-insensitive, no trailing slash.
-fn platform(base_url: &str) -> String {
-    let trimmed = base_url.trim_end_matches('/');
-    match trimmed.split_once("://") {
-        Some((scheme, rest)) => {
-            let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-            format!(
-                "{}://{}{path}",
-                scheme.to_ascii_lowercase(),
-                authority.to_ascii_lowercase()
-            )
-        }
-        None => trimmed.to_owned(),
+/// A base URL as a registry key: the normalized origin (scheme and host in lower case, the
+/// host without a trailing dot, the effective port) and the path without a trailing slash, so
+/// one platform written two ways is one key.
+fn origin(base_url: &str) -> String {
+    let trimmed = base_url.trim();
+    let Ok(uri) = trimmed.parse::<http::Uri>() else {
+        // The builder refuses such a URL before any ledger is asked for.
+        return trimmed.to_owned();
+    };
+    let scheme = uri.scheme_str().unwrap_or("").to_ascii_lowercase();
+    let host = uri.host().unwrap_or("").to_ascii_lowercase();
+    let host = host.strip_suffix('.').unwrap_or(&host);
+    let port = uri.port_u16().or(match scheme.as_str() {
+        "https" => Some(443),
+        "http" => Some(80),
+        _ => None,
+    });
+    let path = uri.path().trim_end_matches('/');
+    match port {
+        Some(port) => format!("{scheme}://{host}:{port}{path}"),
+        None => format!("{scheme}://{host}{path}"),
     }
 }
 
-fn millis(t: SystemTime) -> u64 {
-    Timestamp::from_system_time(t).as_millis()
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 #[async_trait]
 impl CodeLedger for InMemoryLedger {
+    /// `now` (the wall time) is not used: lifetimes run on the ledger's monotonic clock.
     async fn claim(
         &self,
         _client_id: &ClientId,
         key: CodeKey,
-        now: SystemTime,
+        _now: SystemTime,
         lifetime: Duration,
     ) -> Result<Claim, LedgerError> {
-        let lifetime = u64::try_from(lifetime.as_millis()).unwrap_or(u64::MAX);
-        self.claim_at(key, millis(now), lifetime)
+        self.claim_at(key, millis(self.clock.monotonic()), millis(lifetime))
     }
 
     async fn release(
@@ -388,6 +426,27 @@ mod tests {
             &a,
             &InMemoryLedger::for_process("http://127.0.0.1:1/Prefix", &app)
         ));
+        // The default port and a host's trailing dot name the same origin.
+        let b = InMemoryLedger::for_process("https://api.example.com/v1", &app);
+        for same in [
+            "https://api.example.com:443/v1",
+            "https://API.example.com./v1/",
+            " https://api.example.com.:443/v1",
+        ] {
+            assert!(
+                Arc::ptr_eq(&b, &InMemoryLedger::for_process(same, &app)),
+                "{same}"
+            );
+        }
+        for other in [
+            "http://api.example.com/v1",
+            "https://api.example.com:8443/v1",
+        ] {
+            assert!(
+                !Arc::ptr_eq(&b, &InMemoryLedger::for_process(other, &app)),
+                "{other}"
+            );
+        }
         assert!(!Arc::ptr_eq(
             &a,
             &InMemoryLedger::for_process("http://127.0.0.1:1/prefix", &other)

@@ -2,6 +2,7 @@
 //! may (a clippy `disallowed-methods` rule keeps `SystemTime::now` and `Instant::now` out of
 //! every other). Nothing else in neux-proto calls them: the protocol takes time as an argument.
 
+use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::time::Clock;
@@ -20,6 +21,16 @@ impl Clock for SystemClock {
     fn now(&self) -> SystemTime {
         SystemTime::now()
     }
+
+    fn monotonic(&self) -> Duration {
+        monotonic()
+    }
+}
+
+/// The OS's monotonic clock, from the first reading in this process.
+fn monotonic() -> Duration {
+    static ORIGIN: OnceLock<Stopwatch> = OnceLock::new();
+    ORIGIN.get_or_init(Stopwatch::start).elapsed()
 }
 
 /// A clock that reads the system time shifted by a fixed amount: a host whose clock is wrong.
@@ -63,6 +74,10 @@ impl Clock for SkewedClock {
             now.checked_sub(self.offset)
         };
         shifted.unwrap_or(now)
+    }
+
+    fn monotonic(&self) -> Duration {
+        monotonic()
     }
 }
 

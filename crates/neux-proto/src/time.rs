@@ -58,6 +58,13 @@ pub trait Clock: Send + Sync + fmt::Debug {
     /// The current time.
     fn now(&self) -> SystemTime;
 
+    /// Time on a clock that only moves forward and is never stepped (by NTP, an operator, a
+    /// resumed VM), from an arbitrary origin: what a lifetime kept in memory is measured on, so
+    /// a step of the wall clock neither ends it early nor makes it last for ever.
+    /// [`SystemClock`](crate::SystemClock) reads the OS's monotonic clock; a [`ManualClock`]
+    /// moves it with [`advance`](ManualClock::advance) only, not with [`set`](ManualClock::set).
+    fn monotonic(&self) -> Duration;
+
     /// The current time as a request [`Timestamp`].
     fn timestamp(&self) -> Timestamp {
         Timestamp::from_system_time(self.now())
@@ -76,12 +83,12 @@ pub trait Clock: Send + Sync + fmt::Debug {
 /// assert_eq!(clock.timestamp().as_millis(), 1_700_000_060_000);
 /// ```
 #[derive(Debug, Clone)]
-pub struct ManualClock(Arc<Mutex<SystemTime>>);
+pub struct ManualClock(Arc<Mutex<(SystemTime, Duration)>>);
 
 impl ManualClock {
     /// A clock stopped at `at`.
     pub fn new(at: SystemTime) -> Self {
-        Self(Arc::new(Mutex::new(at)))
+        Self(Arc::new(Mutex::new((at, Duration::ZERO))))
     }
 
     /// A clock stopped at `millis` after the Unix epoch.
@@ -89,23 +96,40 @@ impl ManualClock {
         Self::new(UNIX_EPOCH + Duration::from_millis(millis))
     }
 
-    /// Moves the clock forward (it stops at the end of `SystemTime`'s range).
+    /// Lets `by` pass: the wall time and the monotonic time move forward together (the wall
+    /// time stops at the end of `SystemTime`'s range).
     pub fn advance(&self, by: Duration) {
         let mut t = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(later) = t.checked_add(by) {
-            *t = later;
+        if let Some(later) = t.0.checked_add(by) {
+            t.0 = later;
         }
+        t.1 = t.1.saturating_add(by);
     }
 
-    /// Sets the clock.
+    /// Steps the wall time to `at`, as NTP or an operator would: no time passes, so
+    /// [`monotonic`](Clock::monotonic) stays where it is.
+    ///
+    /// ```
+    /// use std::time::{Duration, UNIX_EPOCH};
+    /// use neux_proto::{Clock, ManualClock};
+    /// let clock = ManualClock::from_millis(0);
+    /// clock.set(UNIX_EPOCH + Duration::from_secs(3_600));
+    /// assert_eq!(clock.monotonic(), Duration::ZERO);
+    /// clock.advance(Duration::from_secs(1));
+    /// assert_eq!(clock.monotonic(), Duration::from_secs(1));
+    /// ```
     pub fn set(&self, at: SystemTime) {
-        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = at;
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).0 = at;
     }
 }
 
 impl Clock for ManualClock {
     fn now(&self) -> SystemTime {
-        *self.0.lock().unwrap_or_else(|p| p.into_inner())
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).0
+    }
+
+    fn monotonic(&self) -> Duration {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).1
     }
 }
 

@@ -49,19 +49,30 @@ const RELEASE: &str =
 ///   `needs_new_code()` false. There is no fail-open mode. The connection is made on first use
 ///   and remade after a failure, so a client recovers when Redis comes back, without being
 ///   rebuilt.
+/// - **One connection, whatever the burst.** The first claim connects and every concurrent
+///   claim waits for it (within its own timeout) and shares it; a failed connect is tried again
+///   by the next claim. [`RedisLedgerBuilder::build_shared`] gives one ledger per settings per
+///   process, which [`Client::from_env`](crate::Client::from_env) uses.
+/// - **No evicting Redis.** Every new connection reads `maxmemory-policy`: anything but
+///   `noeviction` is refused with [`LedgerError::Unsafe`], since an evicted claim lets its code
+///   be sent again ([`RedisLedgerBuilder::declare_noeviction`] for a Redis that hides its
+///   config). A Redis without persistence is logged once: its restart forgets every claim.
 /// - **Cluster:** `redis+cluster://host1:port,host2:port` (or `rediss+cluster://`) uses the
 ///   crate's cluster client; keys carry no hash tag, so they spread over every slot.
+/// - **Sentinel:** `redis+sentinel://sentinel1:26379,sentinel2:26379/MASTER`: the primary is
+///   asked of the sentinels on connect, and again after an error that says it moved.
 ///
 /// The password in the URL never appears in `Debug`, errors or logs; [`address`](Self::address)
-/// shows the URL without it. docs/deploying.md says what the ledger promises under failover.
+/// shows the URL without it. docs/deploying.md says what the ledger promises under failover,
+/// with the windows measured.
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// use neux_oauth::{Client, RedisLedger};
-/// let ledger = RedisLedger::builder("redis://:hunter2@redis.internal:6379/0")
+/// let ledger = RedisLedger::builder("redis://:hunter2@redis.internal:6379/2")
 ///     .prefix("shop-backend")
 ///     .build()?;
-/// assert_eq!(ledger.address(), "redis://redis.internal:6379/0");
+/// assert_eq!(ledger.address(), "redis://redis.internal:6379/2");
 /// let client = Client::builder()
 ///     .client_id("tmfxzpo3g02unycoyl")
 ///     .secret(std::env::var("NEUX_SECRET")?)

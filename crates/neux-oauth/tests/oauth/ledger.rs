@@ -362,3 +362,52 @@ async fn a_login_whose_profile_fails_keeps_the_tokens_of_its_spent_code() {
     );
     assert_eq!(presentations(&sb, &code), 1);
 }
+
+/// A step of the wall clock (NTP, a resumed VM) longer than a code's lifetime forgets nothing:
+/// the in-memory ledger times lifetimes on the monotonic clock.
+#[tokio::test]
+async fn a_wall_clock_step_of_an_hour_forgets_no_live_code() {
+    use neux_oauth::{Clock, CodeLedger};
+    let sb = sandbox().await;
+    let clock = neux_oauth::ManualClock::new(std::time::SystemTime::now());
+    let ledger = std::sync::Arc::new(neux_oauth::InMemoryLedger::with_clock(100, clock.clone()));
+    let client = builder(&sb, neux_oauth::Dialect::Json)
+        .clock(clock.clone())
+        .code_ledger(ledger.clone())
+        .build()
+        .unwrap();
+    let code = mint(&sb, "user.info", neux_sandbox::UserSpec::default());
+    client
+        .exchange_code(&code, &neux_oauth::Scope::default())
+        .await
+        .unwrap();
+    clock.set(clock.now() + std::time::Duration::from_secs(3_600));
+    let again = client
+        .exchange_code(&code, &neux_oauth::Scope::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            again,
+            neux_oauth::Error::CodeAlreadyPresented {
+                by: neux_oauth::SeenBy::Ledger
+            }
+        ),
+        "{again:?}"
+    );
+    assert_eq!(presentations(&sb, &code), 1);
+    // Its lifetime does pass on the monotonic clock.
+    clock.advance(neux_oauth::CODE_LIFETIME);
+    assert_eq!(ledger.len(), 1);
+    let lapsed = neux_oauth::CodeKey::of(&code);
+    let claim = ledger
+        .claim(
+            &neux_oauth::ClientId::new(APP).unwrap(),
+            lapsed,
+            clock.now(),
+            neux_oauth::CODE_LIFETIME,
+        )
+        .await
+        .unwrap();
+    assert!(matches!(claim, neux_oauth::Claim::Won(_)), "{claim:?}");
+}
