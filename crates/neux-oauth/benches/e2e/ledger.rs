@@ -10,9 +10,36 @@ use neux_sandbox::{FaultRule, FaultSpec, FaultTiming, Sandbox};
 use neux_testkit::RedisServer;
 use serde_json::{Value, json};
 
-use crate::load::{sdk_login, wide};
+use redis::aio::ConnectionManager;
+use sha2::{Digest, Sha256};
+
+use crate::baselines::{login_reqwest, reqwest_client};
+use crate::load::{login_fn, sdk_login, wide};
 use crate::stats::{Pair, Sizes, case, interleaved, median, sequential_cases, sizes, spread};
 use crate::{APP, client, mint_many};
+
+/// A login by hand that guards its code as a careful user would: one `SET key 1 NX PX` on the
+/// same Redis (the code's SHA-256 as the key), then the two reqwest calls. The right peer for
+/// the SDK with a `RedisLedger`.
+async fn guarded_login(
+    http: reqwest::Client,
+    base: String,
+    mut conn: ConnectionManager,
+    code: AuthCode,
+) {
+    let key = format!("hand:{}", hex::encode(Sha256::digest(code.expose_secret())));
+    let set: Option<String> = redis::cmd("SET")
+        .arg(&key)
+        .arg(1)
+        .arg("NX")
+        .arg("PX")
+        .arg(300_000)
+        .query_async(&mut conn)
+        .await
+        .expect("the guard");
+    assert!(set.is_some(), "a fresh code is claimed");
+    login_reqwest(&http, &base, code.expose_secret()).await;
+}
 
 pub async fn cases(s: &Sizes, sb: &Sandbox) -> Vec<Value> {
     let redis = RedisServer::start();
@@ -21,7 +48,44 @@ pub async fn cases(s: &Sizes, sb: &Sandbox) -> Vec<Value> {
         .code_ledger(RedisLedger::new(redis.url()).expect("a ledger"))
         .build()
         .expect("a client");
+    let guard = ConnectionManager::new(redis::Client::open(redis.url()).expect("a redis client"))
+        .await
+        .expect("a redis connection");
+    let (http, base) = (reqwest_client(), sb.base_url().to_owned());
+    let by_hand = {
+        let (http, base, guard) = (http.clone(), base.clone(), guard.clone());
+        move |code| guarded_login(http.clone(), base.clone(), guard.clone(), code)
+    };
     let mut out = Vec::new();
+
+    // Against the right peer: the same Redis round trip, written by hand.
+    let ours = {
+        let c = with_redis.clone();
+        move |code: AuthCode| {
+            let c = c.clone();
+            async move {
+                c.login(&code, &Scope::default()).await.expect("a login");
+            }
+        }
+    };
+    let pair = interleaved(s, |n| mint_many(sb, n), ours, by_hand.clone()).await;
+    out.extend(sequential_cases(
+        "login/loopback redis ledger vs hand-written reqwest + SET NX",
+        "µs/login",
+        &pair,
+        1.03,
+    ));
+    out.extend(
+        wide(
+            "login/concurrent 64-wide redis ledger vs hand-written reqwest + SET NX",
+            s,
+            |n| mint_many(sb, n),
+            &sdk_login(&with_redis),
+            &login_fn(by_hand),
+            0.97,
+        )
+        .await,
+    );
 
     let login = |c: &neux_oauth::Client| {
         let c = c.clone();
