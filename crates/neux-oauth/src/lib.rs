@@ -94,7 +94,7 @@
 //! | `reqwest` (default) | the reqwest transport (needs a tokio runtime) |
 //! | `surf` | the surf transport (any executor) |
 //! | `test-util` | `neux_transport::test_util::MockTransport`, re-exported as [`test_util`] |
-//! | `redis` | `RedisLedger`: one code ledger for a fleet, in Redis 7 (single node or Cluster, `rediss://` over rustls); `NEUX_LEDGER_URL` for [`Client::from_env`] (docs/deploying.md) |
+//! | `redis` | `RedisLedger`: one code ledger for a fleet, in Redis 7 (single node, Sentinel or Cluster, `rediss://` over rustls; an evicting Redis is refused); `NEUX_LEDGER_URL` for [`Client::from_env`] (docs/deploying.md) |
 //! | `metrics` | counts and latencies of every call and ledger claim through the [`metrics`](https://docs.rs/metrics/0.24) facade, for whichever recorder the process installs (docs/client.md#metrics) |
 //!
 //! Everything a login's public API uses is re-exported here ([`ReqwestTransport`] and
