@@ -120,7 +120,8 @@ pub(crate) struct ConnectArgs {
     pub allow_insecure_http: bool,
     /// A code ledger shared by every instance, so that a code reaches the platform at most
     /// once across them: redis://:PASSWORD@HOST:PORT/DB (password and database optional),
-    /// rediss://..., or redis+cluster://HOST:PORT,HOST:PORT. Prefer the variable: arguments
+    /// rediss://..., redis+cluster://HOST:PORT,HOST:PORT, or
+    /// redis+sentinel://SENTINEL:26379,SENTINEL:26379/MASTER. Prefer the variable: arguments
     /// show up in `ps`.
     #[arg(
         long,

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -113,6 +113,7 @@ impl RedisLedgerBuilder {
             instance: hex::encode(id),
             next: AtomicU64::new(0),
             uncertain: Mutex::new(HashMap::new()),
+            uncertain_count: AtomicUsize::new(0),
             release: Script::new(RELEASE),
             warned_volatile: AtomicBool::new(false),
         })

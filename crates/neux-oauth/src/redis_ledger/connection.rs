@@ -101,6 +101,14 @@ pub(super) fn sentinel_client(url: &RedisUrl) -> Result<SentinelClient, RedisErr
 }
 
 impl RedisLedger {
+    /// Whether a connection is made (every command on it has the ledger's response timeout).
+    pub(super) fn is_connected(&self) -> bool {
+        self.slot
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some()
+    }
+
     fn cached(&self) -> Option<(u64, Conn)> {
         self.slot.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
@@ -43,7 +43,8 @@ const RELEASE: &str =
 ///   sent again. The expiry is relative (`PX`): instances' clocks may differ.
 /// - **Release** (only when the request certainly never left) deletes the key only if it still
 ///   holds this claim's value, in one script.
-/// - **Fail closed.** Each claim is bounded by a timeout ([`DEFAULT_REDIS_TIMEOUT`] by default).
+/// - **Fail closed.** Each claim is bounded by a timeout ([`DEFAULT_REDIS_TIMEOUT`] by default;
+///   a claim sent again because its connection dropped may take it twice).
 ///   When Redis is down, slow or refuses the password, the exchange fails with
 ///   [`Error::Ledger`](crate::Error::Ledger): nothing is sent, `is_retryable()` is true and
 ///   `needs_new_code()` false. There is no fail-open mode. The connection is made on first use
@@ -97,6 +98,7 @@ pub struct RedisLedger {
     /// Claims that timed out or failed, by key: sent again with the same value, they are
     /// recognised if they landed after all.
     uncertain: Mutex<HashMap<String, u64>>,
+    uncertain_count: AtomicUsize,
     release: Script,
     warned_volatile: AtomicBool,
 }
@@ -165,6 +167,12 @@ impl RedisLedger {
     }
 
     fn failed(&self, e: &RedisError) -> LedgerError {
+        if e.is_timeout() {
+            return LedgerError::Timeout {
+                ledger: self.url.shown().to_owned(),
+                after: self.timeout,
+            };
+        }
         LedgerError::unavailable(self.url.shown(), self.url.scrub(&e.to_string()))
     }
 
@@ -232,16 +240,30 @@ impl CodeLedger for RedisLedger {
         lifetime: Duration,
     ) -> Result<Claim, LedgerError> {
         let key = self.key(client_id, key);
-        // A claim of this key that failed may have landed: send its value again.
-        let nonce = self
-            .uncertain()
-            .remove(&key)
-            .unwrap_or_else(|| self.next.fetch_add(1, Ordering::Relaxed));
+        // A claim of this key that failed may have landed: send its value again. (Most of the
+        // time none has failed: skip the lock.)
+        let again = if self.uncertain_count.load(Ordering::Relaxed) == 0 {
+            None
+        } else {
+            let mut uncertain = self.uncertain();
+            let again = uncertain.remove(&key);
+            self.uncertain_count
+                .store(uncertain.len(), Ordering::Relaxed);
+            again
+        };
+        let nonce = again.unwrap_or_else(|| self.next.fetch_add(1, Ordering::Relaxed));
         let value = self.value(nonce);
         let ttl = u64::try_from(lifetime.as_millis())
             .unwrap_or(u64::MAX)
             .max(1);
-        match self.bounded(self.set_nx_get(&key, &value, ttl)).await {
+        // Connected, the command is bounded by the client's own response timeout (the
+        // ledger's); connecting (and waiting for another caller to connect) by this timer.
+        let claimed = if self.is_connected() {
+            self.set_nx_get(&key, &value, ttl).await
+        } else {
+            self.bounded(self.set_nx_get(&key, &value, ttl)).await
+        };
+        match claimed {
             Ok(true) => Ok(Claim::Won(ClaimTicket::new(nonce))),
             Ok(false) => Ok(Claim::Taken),
             Err(e) => {
@@ -251,6 +273,8 @@ impl CodeLedger for RedisLedger {
                     uncertain.clear();
                 }
                 uncertain.insert(key, nonce);
+                self.uncertain_count
+                    .store(uncertain.len(), Ordering::Relaxed);
                 Err(e)
             }
         }
