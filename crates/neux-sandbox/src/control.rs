@@ -87,19 +87,42 @@ fn is_json(content_type: &str) -> bool {
         .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
 }
 
-/// Whether a `Host` header names this machine: `localhost` (and its subdomains, RFC 6761), or
-/// a loopback address, with any port. The server's own rule for which names it answers to; the
-/// client's rule for loopback base URLs is neux-transport's, which this crate does not depend on.
+/// A `Host` header's name and port, read as a browser writes one: `[IPv6]` then nothing or
+/// `:port`, or a name (or IPv4 address) then nothing or `:port`. Anything else (`[::1]evil.com`,
+/// two colons, an empty name, a port that is not a number) is `None`: refused, never guessed at.
+pub(crate) fn parse_host(host: &str) -> Option<(&str, Option<u16>)> {
+    let port = |p: &str| -> Option<u16> {
+        (!p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| p.parse().ok())
+            .flatten()
+    };
+    if let Some(v6) = host.strip_prefix('[') {
+        let (addr, rest) = v6.split_once(']')?;
+        addr.parse::<std::net::Ipv6Addr>().ok()?;
+        return match rest {
+            "" => Some((addr, None)),
+            r => Some((addr, Some(port(r.strip_prefix(':')?)?))),
+        };
+    }
+    let (name, p) = match host.split_once(':') {
+        Some((name, p)) => (name, Some(port(p)?)),
+        None => (host, None),
+    };
+    let valid = !name.is_empty()
+        && name.len() <= 253
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
+    valid.then_some((name, p))
+}
+
+/// Whether a `Host` header names this machine: `localhost` (and its subdomains, RFC 6761, which
+/// browsers resolve to loopback themselves), or a loopback address, with any port. The server's
+/// own rule for which names it answers to; the client's rule for loopback base URLs is
+/// neux-transport's, which this crate does not depend on.
 pub(crate) fn loopback_host(host: &str) -> bool {
-    let name = match host.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or(""),
-        None => host.rsplit_once(':').map_or(host, |(name, port)| {
-            if port.bytes().all(|b| b.is_ascii_digit()) {
-                name
-            } else {
-                host
-            }
-        }),
+    let Some((name, _)) = parse_host(host) else {
+        return false;
     };
     let lower = name.to_ascii_lowercase();
     lower == "localhost"
@@ -204,8 +227,36 @@ mod tests {
             "10.0.0.1:7878",
             "[::2]:7878",
             "0.0.0.0:7878",
+            // What no browser sends: refused, not read generously.
+            "[::1]evil.com",
+            "[::1]:7878evil",
+            "[::1]:",
+            "[::1]:99999",
+            "[127.0.0.1]",
+            "[::1",
+            "::1",
+            "127.0.0.1:",
+            "127.0.0.1:80:80",
+            "127.0.0.1:+80",
+            "localhost:port",
+            "local host",
+            "localhost/evil",
+            "localhost@evil.example",
+            ":7878",
         ] {
             assert!(!loopback_host(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn hosts_are_parsed_strictly() {
+        assert_eq!(parse_host("[::1]:7878"), Some(("::1", Some(7878))));
+        assert_eq!(parse_host("[::1]"), Some(("::1", None)));
+        assert_eq!(
+            parse_host("Example.COM:80"),
+            Some(("Example.COM", Some(80)))
+        );
+        assert_eq!(parse_host("[::1]evil.com"), None);
+        assert_eq!(parse_host("a:b:c"), None);
     }
 }
