@@ -384,7 +384,7 @@ fn base_url(url: &str, allow_insecure_http: bool) -> Result<String, BuildError> 
         "http" => {
             if !neux_transport::is_loopback_host(authority.host()) && !allow_insecure_http {
                 return Err(invalid(
-                    "plain http is only allowed for loopback hosts (codes and tokens would travel unencrypted); use https",
+                    "plain http is only allowed for localhost and loopback addresses (codes and tokens would travel unencrypted); use https, or allow_insecure_http(true) (--allow-insecure-http) on a private test network",
                 ));
             }
         }

@@ -243,20 +243,22 @@ impl ProxyRules {
     }
 }
 
-/// Whether `host` (a name or an address, IPv6 with or without brackets, no port) is this
-/// machine: `localhost` and its subdomains (RFC 6761), `127.0.0.0/8` and `::1`. The one loopback
-/// rule of the client: loopback hosts are never proxied, and neux-oauth lets them use plain
-/// `http`.
+/// Whether `host` (a name or an address, IPv6 with or without brackets, no port) is certainly
+/// this machine: `localhost`, `127.0.0.0/8` and `::1`. The one loopback rule of the client:
+/// loopback hosts are never proxied, and neux-oauth lets them use plain `http`.
+///
+/// `*.localhost` names are not in it: RFC 6761 reserves them, but many resolvers (glibc's
+/// among them) send them to DNS like any other name, so a request to one could cross a
+/// network, in clear and around the proxy.
 ///
 /// ```
 /// use neux_transport::is_loopback_host;
-/// assert!(is_loopback_host("127.0.0.1") && is_loopback_host("[::1]") && is_loopback_host("app.localhost"));
-/// assert!(!is_loopback_host("localhost.example.com"));
+/// assert!(is_loopback_host("127.0.0.1") && is_loopback_host("[::1]") && is_loopback_host("LocalHost"));
+/// assert!(!is_loopback_host("localhost.example.com") && !is_loopback_host("app.localhost"));
 /// ```
 pub fn is_loopback_host(host: &str) -> bool {
     let host = host.trim_start_matches('[').trim_end_matches(']');
     host.eq_ignore_ascii_case("localhost")
-        || host.to_ascii_lowercase().ends_with(".localhost")
         || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
@@ -371,17 +373,13 @@ mod tests {
         let rules = ProxyConfig::Url("http://p:1".into())
             .resolve(|_| None)
             .unwrap();
-        for host in [
-            "localhost",
-            "LOCALHOST",
-            "a.localhost",
-            "127.0.0.1",
-            "127.9.9.9",
-            "[::1]",
-        ] {
+        for host in ["localhost", "LOCALHOST", "127.0.0.1", "127.9.9.9", "[::1]"] {
             assert_eq!(rules.for_url("http", host), None, "{host}");
         }
-        assert_eq!(rules.for_url("http", "example.com"), Some("http://p:1"));
+        // A subdomain of localhost may be resolved by DNS: it goes where any name goes.
+        for host in ["example.com", "a.localhost", "localhost.example.com"] {
+            assert_eq!(rules.for_url("http", host), Some("http://p:1"), "{host}");
+        }
     }
 
     #[test]

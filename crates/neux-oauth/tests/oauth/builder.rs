@@ -132,8 +132,19 @@ fn base_urls_are_checked() {
     assert!(b("http://127.0.0.1:8080").is_ok());
     assert!(b("http://[::1]:8080").is_ok());
     assert!(b("http://localhost:1").is_ok());
-    // The one loopback rule (neux-transport's, which also keeps these off a proxy).
-    assert!(b("http://sandbox.localhost:1").is_ok());
+    // The one loopback rule (neux-transport's, which also keeps these off a proxy): a
+    // subdomain of localhost may be resolved by DNS, so plain http to it needs the opt-in.
+    let e = b("http://sandbox.localhost:1").unwrap_err();
+    assert!(e.to_string().contains("allow_insecure_http"), "{e}");
+    assert!(
+        Client::builder()
+            .client_id("c")
+            .secret("s")
+            .base_url("http://sandbox.localhost:1")
+            .allow_insecure_http(true)
+            .build()
+            .is_ok()
+    );
     assert!(b("http://localhost.example.com:1").is_err());
     for bad in [
         "http://api.example.test",
