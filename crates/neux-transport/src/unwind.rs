@@ -2,8 +2,10 @@
 //! becomes an error of the request instead of unwinding into the caller's task.
 
 use std::any::Any;
+use std::cell::Cell;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Once;
 use std::task::Poll;
 
 use crate::error::{Cause, TransportError};
@@ -23,10 +25,15 @@ where
     F: Future<Output = Result<crate::HttpResponse, TransportError>>,
 {
     let mut exchange = std::pin::pin!(exchange);
+    quiet_hook();
     std::future::poll_fn(|cx| {
         // The future is dropped right after a panic, never polled again, so no broken state of
-        // it can be observed.
-        match catch_unwind(AssertUnwindSafe(|| exchange.as_mut().poll(cx))) {
+        // it can be observed. While it is polled, a panic on this thread is this function's to
+        // report, as an error, not the panic hook's to print.
+        let was = QUIET.replace(true);
+        let polled = catch_unwind(AssertUnwindSafe(|| exchange.as_mut().poll(cx)));
+        QUIET.set(was);
+        match polled {
             Ok(poll) => poll,
             Err(payload) => Poll::Ready(Err(TransportError::Interrupted {
                 origin: origin.to_owned(),
@@ -43,13 +50,42 @@ where
     .await
 }
 
-/// The text a panic carried, if it was text.
+thread_local! {
+    /// Set while this thread polls a guarded exchange.
+    static QUIET: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Puts a panic hook in front of the process's own, once: a panic on a thread that is polling a
+/// guarded exchange prints nothing (it is caught and becomes the request's error); every other
+/// panic goes to the hook that was there before, unchanged. The flag is per thread, so tasks
+/// polled on other threads at the same moment keep their panics' reports. (A hook installed
+/// later by the application replaces this one, and such panics print again.)
+fn quiet_hook() {
+    static INSTALLED: Once = Once::new();
+    INSTALLED.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET.get() {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// The text a panic carried, if it was text: its first line, at most 160 characters (a
+/// library's `unwrap` of an error can carry the error's whole backtrace).
 fn message(payload: &(dyn Any + Send)) -> &str {
-    payload
+    let text = payload
         .downcast_ref::<&str>()
         .copied()
         .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("no message")
+        .unwrap_or("no message");
+    let line = text.lines().next().unwrap_or("").trim();
+    let line = line.split(" Backtrace").next().unwrap_or(line);
+    match line.char_indices().nth(160) {
+        Some((i, _)) => &line[..i],
+        None => line,
+    }
 }
 
 #[cfg(test)]
@@ -68,6 +104,23 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_panics_text_is_one_short_line() {
+        let long = format!(
+            "called `Result::unwrap()` on an `Err` value: header {}\nstack backtrace:\n   0: x",
+            "x".repeat(500)
+        );
+        let out = futures_lite_block_on(guarded("http://h", async move {
+            panic!("{long}");
+        }));
+        let text = out.unwrap_err().to_string();
+        assert!(
+            !text.contains('\n') && !text.contains("backtrace"),
+            "{text}"
+        );
+        assert!(text.len() < 400, "{}", text.len());
     }
 
     /// A minimal executor: the futures here are ready at once.
