@@ -54,9 +54,8 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
-            terminal::eprintln(&format!("error ({}): {}", f.kind, f.message));
-            for line in &f.details {
-                terminal::eprintln(&format!("  {line}"));
+            for line in f.lines() {
+                terminal::eprintln(&line);
             }
             // The same status clap gives its own usage errors.
             if f.kind == "usage" {

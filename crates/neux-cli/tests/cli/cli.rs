@@ -4,7 +4,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
-use crate::support::{neux, run};
+use crate::support::{neux, run, wrapped_message};
 
 fn filters() -> Vec<(&'static str, &'static str)> {
     vec![
@@ -160,7 +160,12 @@ fn sign_refusals_name_the_key_in_one_line() {
         );
         assert_eq!(out.code, 1, "{input}");
         assert!(out.stdout.is_empty());
-        assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+        assert_eq!(
+            wrapped_message(&out.stderr).len(),
+            out.stderr.lines().count(),
+            "{}",
+            out.stderr
+        );
         assert!(out.stderr.starts_with(expected), "{input}: {}", out.stderr);
         assert!(!out.stderr.contains("s3cr3t-value"));
     }
@@ -324,17 +329,21 @@ async fn login_failures_are_one_line_with_a_kind_and_no_secrets() {
     assert_eq!(out.code, 1);
     // The verdict leads; the string that was signed has a line of its own.
     let lines: Vec<&str> = out.stderr.lines().collect();
-    assert_eq!(lines.len(), 2, "{}", out.stderr);
+    // The verdict first, wrapped at 100 columns; the signed string last, whole, to paste.
+    let (signed, verdict) = lines.split_last().unwrap();
     assert!(
-        lines[0].starts_with(
-            "error (signature_rejected): signature verification failed (status 2000): the app secret differs"
+        verdict[0].starts_with(
+            "error (signature_rejected): signature verification failed (status 2000): the app secret"
         ),
         "{}",
         out.stderr
     );
-    assert!(lines[0].len() < 200, "{}", lines[0]);
+    assert!(verdict.len() >= 2, "{}", out.stderr);
+    for line in verdict {
+        assert!(line.chars().count() <= 100, "{line:?}");
+    }
     assert!(
-        lines[1].starts_with("  signed: clientId=cli-appcode=[REDACTED]grantType="),
+        signed.starts_with("  signed: clientId=cli-appcode=[REDACTED]grantType="),
         "{}",
         out.stderr
     );
@@ -481,7 +490,12 @@ async fn the_code_can_come_from_the_environment_or_stdin_instead_of_argv() {
 fn the_sandbox_refuses_a_non_loopback_address_unless_allowed() {
     let out = run(neux().args(["sandbox", "--listen", "0.0.0.0:0"]), None);
     assert_eq!(out.code, 2, "{}", out.stderr);
-    assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+    assert_eq!(
+        wrapped_message(&out.stderr).len(),
+        out.stderr.lines().count(),
+        "{}",
+        out.stderr
+    );
     assert!(out.stderr.contains("--allow-remote"), "{}", out.stderr);
     assert!(out.stdout.is_empty(), "nothing was started: {}", out.stdout);
     // With the flag it warns and goes on to bind. 192.0.2.1 (TEST-NET-1) is on no interface
@@ -656,8 +670,17 @@ fn a_ledger_without_its_feature_says_how_to_get_it() {
 fn surf_without_its_feature_says_how_to_get_it() {
     let out = run(neux().args(["demo", "--transport", "surf"]), None);
     assert_eq!(out.code, 2, "{}", out.stderr);
-    assert!(out.stderr.contains("--features surf"), "{}", out.stderr);
-    assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("`cargo install neux-cli --features surf`"),
+        "the command is never cut: {}",
+        out.stderr
+    );
+    assert_eq!(
+        wrapped_message(&out.stderr).len(),
+        out.stderr.lines().count(),
+        "{}",
+        out.stderr
+    );
 }
 
 #[tokio::test]
@@ -730,12 +753,18 @@ async fn call_sends_any_signed_call_in_both_dialects() {
         assert!(!wrong.stderr.contains(leak), "{leak}: {}", wrong.stderr);
     }
     // The verdict, then the signed string on its own line.
-    assert_eq!(wrong.stderr.lines().count(), 2, "{}", wrong.stderr);
+    let verdict = wrapped_message(&wrong.stderr);
+    assert_eq!(
+        verdict.len() + 1,
+        wrong.stderr.lines().count(),
+        "{}",
+        wrong.stderr
+    );
     assert!(
         wrong
             .stderr
             .lines()
-            .nth(1)
+            .last()
             .is_some_and(|l| l.starts_with("  signed: ")),
         "{}",
         wrong.stderr
@@ -753,6 +782,11 @@ async fn call_sends_any_signed_call_in_both_dialects() {
             None,
         );
         assert_ne!(out.code, 0, "{bad:?}");
-        assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+        assert_eq!(
+            wrapped_message(&out.stderr).len(),
+            out.stderr.lines().count(),
+            "one message: {}",
+            out.stderr
+        );
     }
 }

@@ -280,3 +280,17 @@ impl Drop for Browser {
         let _ = self.driver.wait();
     }
 }
+
+/// A failure's message as the CLI prints it: lines of at most 100 columns, every line after
+/// the first indented by four (a detail line, by two). Returns the message's lines.
+pub fn wrapped_message(stderr: &str) -> Vec<&str> {
+    let message: Vec<&str> = stderr
+        .lines()
+        .take_while(|l| !(l.starts_with("  ") && !l.starts_with("    ")))
+        .collect();
+    for (i, line) in message.iter().enumerate() {
+        assert!(line.chars().count() <= 100, "{line:?} in {stderr}");
+        assert_eq!(i > 0, line.starts_with("    "), "{line:?} in {stderr}");
+    }
+    message
+}
