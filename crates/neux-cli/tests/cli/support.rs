@@ -286,7 +286,7 @@ impl Drop for Browser {
 pub fn wrapped_message(stderr: &str) -> Vec<&str> {
     let message: Vec<&str> = stderr
         .lines()
-        .take_while(|l| !(l.starts_with("  ") && !l.starts_with("    ")))
+        .take_while(|l| !l.starts_with("  ") || l.starts_with("    "))
         .collect();
     for (i, line) in message.iter().enumerate() {
         assert!(line.chars().count() <= 100, "{line:?} in {stderr}");
