@@ -65,7 +65,20 @@ async fn failover_member() {
                 Err(Error::CodeAlreadyPresented {
                     by: SeenBy::Platform { .. },
                 }) => "platform".to_owned(),
-                Err(Error::Ledger(_)) => "unavailable".to_owned(),
+                // Which failure, for the report: a timeout, or the start of the reason.
+                Err(Error::Ledger(neux_oauth::LedgerError::Timeout { .. })) => {
+                    "unavailable:timeout".to_owned()
+                }
+                Err(Error::Ledger(e)) => {
+                    let text = e.to_string().replace(' ', "_");
+                    let reason = text
+                        .split_once("failed:_")
+                        .map_or(text.as_str(), |(_, r)| r);
+                    format!(
+                        "unavailable:{}",
+                        reason.chars().take(48).collect::<String>()
+                    )
+                }
                 Err(e) => format!("error:{}", e.kind()),
             };
             (i, at, outcome)
@@ -168,6 +181,7 @@ async fn run(
 fn judge(sb: &neux_sandbox::Sandbox, codes: &[AuthCode], seen: &[Seen], failover_took: Duration) {
     let mut tokens = HashSet::new();
     let (mut twice, mut failed_at) = (0, Vec::new());
+    let mut reasons = std::collections::BTreeMap::<String, usize>::new();
     for (i, (code, s)) in codes.iter().zip(seen).enumerate() {
         assert_eq!(s.outcomes.len(), PROCESSES, "code {i}: {s:?}");
         let count = |o: &str| s.outcomes.iter().filter(|(_, x)| x == o).count();
@@ -195,11 +209,14 @@ fn judge(sb: &neux_sandbox::Sandbox, codes: &[AuthCode], seen: &[Seen], failover
         assert_eq!(count("platform"), sent.saturating_sub(1), "code {i}: {s:?}");
         for (at, o) in &s.outcomes {
             assert!(
-                o.starts_with("ok:") || ["ledger", "platform", "unavailable"].contains(&o.as_str()),
+                o.starts_with("ok:")
+                    || o.starts_with("unavailable:")
+                    || ["ledger", "platform"].contains(&o.as_str()),
                 "code {i}: an untyped failure {o} at {at} ms"
             );
-            if o == "unavailable" {
+            if let Some(reason) = o.strip_prefix("unavailable:") {
                 failed_at.push(*at);
+                *reasons.entry(reason.to_owned()).or_insert(0) += 1;
             }
         }
         twice += usize::from(sent == 2);
@@ -216,11 +233,20 @@ fn judge(sb: &neux_sandbox::Sandbox, codes: &[AuthCode], seen: &[Seen], failover
         .iter()
         .filter(|s| s.outcomes.iter().all(|(at, _)| *at > last_failure + 500))
         .collect();
+    // When failures were, by second, and why: what a failed run needs to be understood.
+    let mut by_second = std::collections::BTreeMap::<u64, usize>::new();
+    for at in &failed_at {
+        *by_second.entry(at / 1000).or_insert(0) += 1;
+    }
+    let report = format!(
+        "servers took {failover_took:?}; failed logins by second {by_second:?}; reasons {reasons:?}"
+    );
     assert!(
         after.len() >= 100,
-        "only {} codes after the last failed login at {last_failure} ms: no sign of recovery",
+        "only {} codes after the last failed login at {last_failure} ms: no sign of recovery ({report})",
         after.len()
     );
+    println!("FAILOVER detail: {report}");
     println!(
         "FAILOVER: servers took {:.1} s; {} claims failed closed over {window:.1} s ({} to {} ms); \
          {twice} of {CODES} codes reached the platform twice (refused there); {} codes after recovery all fine",
