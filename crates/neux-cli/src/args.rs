@@ -86,6 +86,11 @@ pub(crate) struct SandboxArgs {
     /// authentication: anyone who reaches it can mint codes and read the request log.
     #[arg(long)]
     pub allow_remote: bool,
+    /// Mask the value of parameters named KEY (any case, at any depth) in the request log, the
+    /// inspector and the control API, beyond the names always masked (secrets, tokens, card
+    /// numbers, CVV, PIN, OTP, API keys, phone numbers). Repeatable: --mask-key email.
+    #[arg(long = "mask-key", value_name = "KEY")]
+    pub mask_keys: Vec<String>,
 }
 
 fn parse_app(s: &str) -> Result<(String, String), String> {

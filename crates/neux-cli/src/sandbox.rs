@@ -32,6 +32,9 @@ pub(crate) async fn run(a: &SandboxArgs) -> Result<(), Failure> {
     for (id, secret) in &a.apps {
         builder = builder.app(id.as_str(), secret.as_str());
     }
+    for key in &a.mask_keys {
+        builder = builder.mask_key(key.as_str());
+    }
     if let Some(secret) = &generated {
         builder = builder.app("demo-app", secret.as_str());
     }

@@ -57,6 +57,7 @@ mod request;
 mod response;
 mod scope;
 mod secret;
+mod sensitive;
 mod sign;
 mod signature;
 pub mod status;
@@ -67,9 +68,7 @@ mod value;
 pub use call::{ADDED_BY_SIGNER, SignedCall};
 pub use canonical::UNSIGNED_KEYS;
 pub use jwt::{ClaimsError, TokenClaims};
-pub use params::{
-    ListItem, ParamError, ParamValue, Params, SENSITIVE_KEYS, UnsupportedKind, cmp_keys,
-};
+pub use params::{ListItem, ParamError, ParamValue, Params, UnsupportedKind, cmp_keys};
 pub use request::{
     Dialect, DialectParseError, GRANT_TYPE, TOKEN_PATH, TokenRequest, TokenRequestBody,
     USER_INFO_PATH, user_info_path_and_query,
@@ -79,6 +78,7 @@ pub use response::{
 };
 pub use scope::{Scope, ScopeError, ScopeName};
 pub use secret::{AccessToken, AppSecret, AuthCode, ClientId, InvalidInput, OpenId, UnionId};
+pub use sensitive::{SENSITIVE_KEYS, is_sensitive_name};
 pub use sign::{SECRET_MASK, sign};
 pub use signature::{Signature, SignatureParseError};
 pub use status::ApiStatus;

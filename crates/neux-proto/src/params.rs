@@ -27,7 +27,7 @@ pub use crate::value::{ListItem, ParamError, ParamValue, UnsupportedKind};
 /// ```
 ///
 /// `Debug` prints every key, and the values of all but the sensitive ones: those named in
-/// [`SENSITIVE_KEYS`] and those marked with [`mark_sensitive`](Params::mark_sensitive) print as
+/// [`is_sensitive_name`](crate::is_sensitive_name) names and those marked with [`mark_sensitive`](Params::mark_sensitive) print as
 /// `[REDACTED]`.
 #[derive(Clone, Default)]
 pub struct Params {
@@ -35,10 +35,6 @@ pub struct Params {
     // Keys whose values never print; not part of the map's value (equality ignores it).
     sensitive: Vec<String>,
 }
-
-/// Keys whose values are credentials wherever the platform uses them: their values never print
-/// in a [`Params`]'s `Debug`.
-pub const SENSITIVE_KEYS: [&str; 4] = ["code", "accessToken", "refreshToken", "password"];
 
 impl PartialEq for Params {
     fn eq(&self, other: &Self) -> bool {
@@ -89,7 +85,7 @@ impl Params {
     }
 
     /// Marks `key` as sensitive: its value prints as `[REDACTED]` in `Debug` (whether or not the
-    /// key is present yet). Use it for any credential a call carries beyond [`SENSITIVE_KEYS`].
+    /// key is present yet). Use it for any credential a call carries beyond [`is_sensitive_name`](crate::is_sensitive_name)'s table.
     ///
     /// ```
     /// use neux_proto::Params;
@@ -105,9 +101,11 @@ impl Params {
         }
     }
 
-    /// Whether `key`'s value is kept out of `Debug`.
+    /// Whether `key`'s value is kept out of `Debug` (and out of the client's errors): a name of
+    /// the shared table ([`is_sensitive_name`](crate::is_sensitive_name)) or one marked with
+    /// [`mark_sensitive`](Self::mark_sensitive).
     pub fn is_sensitive(&self, key: &str) -> bool {
-        SENSITIVE_KEYS.contains(&key) || self.sensitive.iter().any(|k| k == key)
+        crate::is_sensitive_name(key) || self.sensitive.iter().any(|k| k == key)
     }
 
     /// Inserts or replaces a parameter, returning the value it replaced.

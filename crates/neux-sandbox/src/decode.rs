@@ -32,7 +32,11 @@ pub(crate) struct Parsed(Result<Vec<(String, Received)>, Reject>);
 /// What a signed request (the token call or any signed call) presents, read from its bytes
 /// before anything else happens to it (a fault, a delay, a client that hangs up), so the
 /// request log counts every code that arrived; and the body, parsed, for the handler.
-pub(crate) fn presented(headers: &HeaderMap, body: &[u8]) -> (LogDetails, Option<Parsed>) {
+pub(crate) fn presented(
+    headers: &HeaderMap,
+    body: &[u8],
+    extra: &[String],
+) -> (LogDetails, Option<Parsed>) {
     let mut details = LogDetails::default();
     let Ok(dialect) = dialect_of(content_type(headers)) else {
         return (details, None);
@@ -49,7 +53,7 @@ pub(crate) fn presented(headers: &HeaderMap, body: &[u8]) -> (LogDetails, Option
     details.code_fingerprint = text("code")
         .and_then(|c| AuthCode::new(c).ok())
         .map(|c| c.fingerprint());
-    details.params = pairs.as_ref().ok().map(|p| shown(p));
+    details.params = pairs.as_ref().ok().map(|p| shown(p, extra));
     (details, Some(Parsed(pairs)))
 }
 
@@ -73,27 +77,44 @@ pub(crate) async fn body_pairs(
     }
 }
 
-/// Keys whose values the inspector never shows, beyond neux-proto's [`SENSITIVE_KEYS`]
-/// (matched anywhere in the key, any case): the sandbox cannot know which of a caller's own
-/// parameters it marked sensitive, so it masks what looks like one.
-///
-/// [`SENSITIVE_KEYS`]: neux_proto::SENSITIVE_KEYS
-const SENSITIVE_WORDS: [&str; 6] = ["secret", "token", "password", "passwd", "card", "cvv"];
+/// Whether the sandbox masks the value of `key`: a name of neux-proto's one table
+/// ([`neux_proto::is_sensitive_name`]: the sandbox cannot know which of a caller's own
+/// parameters it marked sensitive, so it masks what looks like one), or a key it was told about
+/// (`SandboxBuilder::mask_key`, `--mask-key`), in any case.
+pub(crate) fn is_sensitive(key: &str, extra: &[String]) -> bool {
+    neux_proto::is_sensitive_name(key) || extra.iter().any(|k| k.eq_ignore_ascii_case(key))
+}
 
-pub(crate) fn is_sensitive(key: &str) -> bool {
-    let lower = key.to_ascii_lowercase();
-    neux_proto::SENSITIVE_KEYS.contains(&key) || SENSITIVE_WORDS.iter().any(|w| lower.contains(w))
+/// `value` with the value of every sensitive key masked, at any depth of objects and arrays
+/// (a signed call's `payment: {"cardNo": ...}` is refused, and logged, all the same).
+pub(crate) fn masked_json(value: &Value, extra: &[String]) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| {
+                    let v = if is_sensitive(k, extra) {
+                        Value::String(neux_proto::SECRET_MASK.to_owned())
+                    } else {
+                        masked_json(v, extra)
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(|v| masked_json(v, extra)).collect()),
+        other => other.clone(),
+    }
 }
 
 /// The parameters as the inspector shows them: the first [`SHOWN_PARAMS_MAX`], each cut; the
 /// code as its fingerprint, `sign` as its first 8 characters, sensitive values masked.
-fn shown(pairs: &[(String, Received)]) -> ShownParams {
+fn shown(pairs: &[(String, Received)], extra: &[String]) -> ShownParams {
     let value = |key: &str, v: &Received| -> String {
         let raw = match v {
             Received::Text(s) | Received::Json(Value::String(s)) => {
                 std::borrow::Cow::Borrowed(s.as_str())
             }
-            Received::Json(other) => std::borrow::Cow::Owned(other.to_string()),
+            Received::Json(other) => std::borrow::Cow::Owned(masked_json(other, extra).to_string()),
         };
         if key == "code" {
             match AuthCode::new(raw.as_ref()) {
@@ -102,7 +123,7 @@ fn shown(pairs: &[(String, Received)]) -> ShownParams {
             }
         } else if key == "sign" {
             format!("{}…", cut(&raw, 8))
-        } else if is_sensitive(key) {
+        } else if is_sensitive(key, extra) {
             neux_proto::SECRET_MASK.to_owned()
         } else {
             cut(&raw, SHOWN_VALUE_MAX)
@@ -440,4 +461,81 @@ fn signer_fields(
         .parse()
         .map_err(|e| reject(INVALID_PARAMETER, format!("sign: {e}")))?;
     Ok((client_id, timestamp, sign))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A JSON tree of random nesting whose sensitive keys all hold `SECRET-n` values.
+    fn tree() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<u32>().prop_map(Value::from),
+            "[a-z]{0,6}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(6, 64, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+                prop::collection::vec(
+                    (
+                        prop_oneof![
+                            Just("cardNo"),
+                            Just("CVV"),
+                            Just("api_key"),
+                            Just("otp"),
+                            Just("userPin"),
+                            Just("email"),
+                            Just("name"),
+                            Just("amount"),
+                            Just("items"),
+                        ],
+                        inner,
+                        any::<u16>(),
+                    ),
+                    0..5,
+                )
+                .prop_map(|pairs| {
+                    let mut map = serde_json::Map::new();
+                    for (k, v, n) in pairs {
+                        let v = if ["name", "amount", "items"].contains(&k) {
+                            v
+                        } else {
+                            // A secret, or a subtree of secrets, under a sensitive key.
+                            json_with_secret(v, n)
+                        };
+                        map.insert(k.to_owned(), v);
+                    }
+                    Value::Object(map)
+                }),
+            ]
+        })
+    }
+
+    fn json_with_secret(v: Value, n: u16) -> Value {
+        match v {
+            Value::Object(_) | Value::Array(_) => {
+                serde_json::json!({"inner": v, "x": format!("SECRET-{n}")})
+            }
+            _ => Value::String(format!("SECRET-{n}")),
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn no_value_under_a_sensitive_key_survives_at_any_depth(v in tree()) {
+            let masked = masked_json(&v, &["email".to_owned()]).to_string();
+            prop_assert!(!masked.contains("SECRET-"), "{masked}");
+        }
+    }
+
+    #[test]
+    fn the_structure_and_the_other_values_are_kept() {
+        let v = serde_json::json!({"a": [1, {"cvv": 1, "b": "keep"}], "token": {"x": 1}});
+        assert_eq!(
+            masked_json(&v, &[]),
+            serde_json::json!({"a": [1, {"cvv": "[REDACTED]", "b": "keep"}], "token": "[REDACTED]"})
+        );
+    }
 }

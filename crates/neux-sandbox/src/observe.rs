@@ -25,7 +25,7 @@ pub(crate) async fn observe(State(emu): State<Emulator>, req: Request, next: Nex
     // What a caller sent before anything checked it: the log keeps a bounded part.
     let method = cut(req.method().as_str(), LOGGED_METHOD_MAX);
     let path = req.uri().path().to_owned();
-    let (req, details) = match read_presented(req).await {
+    let (req, details) = match read_presented(req, &emu.settings.mask_keys).await {
         Ok(read) => read,
         Err(refused) => (Request::new(Body::empty()), refused),
     };
@@ -126,7 +126,10 @@ impl Presented {
 
 /// Reads what a platform request presents (its code or token, as fingerprints, and its
 /// parameters, masked), buffering a signed request's body so the handler can read it again.
-async fn read_presented(req: Request) -> Result<(Request, Presented), Presented> {
+async fn read_presented(
+    req: Request,
+    mask_keys: &[String],
+) -> Result<(Request, Presented), Presented> {
     match req.uri().path() {
         USER_INFO_PATH => {
             let details = decode::presented_token(req.uri());
@@ -140,7 +143,7 @@ async fn read_presented(req: Request) -> Result<(Request, Presented), Presented>
             let bytes = decode::read_body(body)
                 .await
                 .map_err(|r| refused(LogDetails::default(), r))?;
-            let (details, parsed) = decode::presented(&parts.headers, &bytes);
+            let (details, parsed) = decode::presented(&parts.headers, &bytes, mask_keys);
             let mut req = Request::from_parts(parts, Body::from(bytes));
             if let Some(parsed) = parsed {
                 req.extensions_mut().insert(parsed);

@@ -70,6 +70,7 @@ async fn exchange(
             &fields.signed_params(dialect, &fields.code),
             &expected,
             &fields.sign,
+            &emu.settings.mask_keys,
         );
         return Err(
             reject(SIGNATURE_REJECTED, format!("{SIGNATURE_MISMATCH}{masked}"))
@@ -208,7 +209,7 @@ async fn verify_call(
     let expected = call.params.sign(secret);
     if !expected.verify(&call.sign) {
         let masked = call.params.canonical_string_masked();
-        let check = signature_check(&call.params, &expected, &call.sign);
+        let check = signature_check(&call.params, &expected, &call.sign, &emu.settings.mask_keys);
         return Err(
             reject(SIGNATURE_REJECTED, format!("{SIGNATURE_MISMATCH}{masked}"))
                 .with_signature(check),
@@ -220,9 +221,14 @@ async fn verify_call(
 /// What the inspector shows of a refused signature: the canonical string the sandbox signed,
 /// with the secret, the code and whatever looks sensitive masked, and the first 8 hex digits of
 /// both signatures (a prefix of a SHA-256 says nothing of its input).
-fn signature_check(signed: &Params, expected: &Signature, received: &Signature) -> SignatureCheck {
+fn signature_check(
+    signed: &Params,
+    expected: &Signature,
+    received: &Signature,
+    extra: &[String],
+) -> SignatureCheck {
     let mut shown = signed.clone();
-    for (key, _) in signed.iter().filter(|(k, _)| is_sensitive(k)) {
+    for (key, _) in signed.iter().filter(|(k, _)| is_sensitive(k, extra)) {
         shown.mark_sensitive(key);
     }
     let masked = shown.canonical_string_masked();

@@ -87,6 +87,7 @@ impl Default for SandboxBuilder {
                 profile_capacity: 100_000,
                 code_capacity: 100_000,
                 allow_remote: false,
+                mask_keys: Vec::new(),
             },
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         }
@@ -144,6 +145,20 @@ impl SandboxBuilder {
     /// network you trust.
     pub fn allow_remote(mut self, allow: bool) -> Self {
         self.settings.allow_remote = allow;
+        self
+    }
+
+    /// Masks the value of parameters named `key` (any case, at any depth of a JSON body) in the
+    /// request log, the inspector and the control API, beyond the names every part of neux
+    /// masks ([`neux_proto::is_sensitive_name`]: secrets, tokens, card numbers, CVV, PIN, OTP,
+    /// API keys, phone numbers): an `email`, say, that your client marks sensitive.
+    ///
+    /// ```
+    /// let builder = neux_sandbox::Sandbox::builder().mask_key("email").mask_key("idNumber");
+    /// # let _ = builder;
+    /// ```
+    pub fn mask_key(mut self, key: impl Into<String>) -> Self {
+        self.settings.mask_keys.push(key.into());
         self
     }
 

@@ -25,6 +25,8 @@ pub(crate) struct Settings {
     pub code_capacity: usize,
     /// Whether the control API and the inspector answer requests whose `Host` is not loopback.
     pub allow_remote: bool,
+    /// Parameter names masked beyond neux-proto's table, at any depth.
+    pub mask_keys: Vec<String>,
 }
 
 /// A user's profile as the control API sets it. Every field is optional; `id` keys the user

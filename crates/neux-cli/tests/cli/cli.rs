@@ -671,7 +671,8 @@ fn surf_without_its_feature_says_how_to_get_it() {
     let out = run(neux().args(["demo", "--transport", "surf"]), None);
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(
-        out.stderr.contains("`cargo install neux-cli --features surf`"),
+        out.stderr
+            .contains("`cargo install neux-cli --features surf`"),
         "the command is never cut: {}",
         out.stderr
     );
