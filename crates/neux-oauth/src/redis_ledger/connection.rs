@@ -131,18 +131,24 @@ impl RedisLedger {
         Ok((generation, conn))
     }
 
-    /// Forgets connection `generation` after an error that says it no longer reaches the
-    /// primary (a Sentinel failover): the next claim asks the sentinels again.
+    /// Forgets connection `generation` after an error that says it may no longer reach the
+    /// primary (a failover): the next claim connects again (through the sentinels, or from the
+    /// cluster's seeds).
     pub(super) fn forget(&self, generation: u64, e: &RedisError) {
-        if !matches!(self.target, Target::Sentinel(_)) {
-            // A connection manager and a cluster connection heal by themselves.
-            return;
-        }
-        let stale = e.is_io_error()
+        let lost = e.is_io_error()
             || e.is_connection_dropped()
             || e.is_connection_refusal()
-            || e.is_timeout()
-            || e.code() == Some("READONLY");
+            || e.is_timeout();
+        let stale = match self.target {
+            // A connection manager reconnects to its one server by itself.
+            Target::Single(_) => false,
+            // A cluster connection follows MOVED and READONLY by itself; after a lost primary,
+            // connecting again from the seeds (one caller at a time) does not depend on its
+            // internal refresh (a loaded run once went on failing after the failover).
+            Target::Cluster(_) => lost,
+            // The sentinels know where the primary is now.
+            Target::Sentinel(_) => lost || e.code() == Some("READONLY"),
+        };
         if stale {
             let mut slot = self.slot.lock().unwrap_or_else(|p| p.into_inner());
             if slot.as_ref().is_some_and(|(g, _)| *g == generation) {
