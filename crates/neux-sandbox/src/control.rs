@@ -11,7 +11,7 @@ use serde::Deserialize;
 use crate::decode::content_type;
 use crate::faults::FaultRule;
 use crate::inspect::is_page_navigation;
-use crate::limits::cut;
+use crate::limits::{MAX_PROFILE_FIELD_BYTES, cut};
 use crate::reply::{ok, reject};
 use crate::state::{Emulator, UserSpec};
 use crate::status::*;
@@ -161,6 +161,11 @@ pub(crate) async fn mint_code(State(emu): State<Emulator>, body: Bytes) -> Respo
         )
         .into_response();
     }
+    if let Some((field, len)) = parsed.user.as_ref().and_then(UserSpec::oversized_field) {
+        let mut r = reject(INVALID_PARAMETER, oversized(field, len));
+        r.http = StatusCode::PAYLOAD_TOO_LARGE;
+        return r.into_response();
+    }
     let scope = match parsed.scope.as_deref().map(str::parse::<Scope>).transpose() {
         Ok(s) => s.unwrap_or_default(),
         Err(e) => return reject(INVALID_PARAMETER, format!("scope: {e}")).into_response(),
@@ -193,6 +198,13 @@ pub(crate) async fn arm_fault(State(emu): State<Emulator>, body: Bytes) -> Respo
 pub(crate) async fn clear_faults(State(emu): State<Emulator>) -> Response {
     emu.clear_faults();
     ok(serde_json::json!({"armed": 0}))
+}
+
+/// Why a profile field was refused.
+pub(crate) fn oversized(field: &str, len: usize) -> String {
+    format!(
+        "user.{field} is {len} bytes; a profile field holds at most {MAX_PROFILE_FIELD_BYTES} (the sandbox keeps its memory bounded by bytes, not only by count)"
+    )
 }
 
 /// Validates a client id for the in-process API.

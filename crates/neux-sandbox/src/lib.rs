@@ -70,7 +70,10 @@ pub mod fuzzing {
 }
 
 pub use faults::{FaultRule, FaultSpec, FaultTiming};
+pub use limits::MAX_PROFILE_FIELD_BYTES;
 pub use log::LoggedRequest;
 pub use neux_proto::{Clock, ManualClock, SystemClock};
-pub use server::{MintedCode, Sandbox, SandboxBuilder, SandboxError, SandboxStats};
+pub use server::{
+    DEFAULT_PROFILE_BYTES, MintedCode, Sandbox, SandboxBuilder, SandboxError, SandboxStats,
+};
 pub use state::UserSpec;

@@ -37,3 +37,11 @@ pub(crate) const SHOWN_MESSAGE_MAX: usize = 1024;
 /// How many of the latest requests keep their detail (parameters, message, signature check):
 /// the log itself keeps more entries, but only their summary.
 pub(crate) const DETAIL_CAPACITY: usize = 500;
+
+/// The most bytes one field of a user's profile (`id`, `nickName`, `avatar`, `email`,
+/// `country`, `phone`) may hold: a mint with a longer one is refused (HTTP 413).
+pub const MAX_PROFILE_FIELD_BYTES: usize = 1024;
+
+/// What the profile table charges for a profile beyond its fields' bytes (its keys, the
+/// union id, the map's and queue's entries).
+pub(crate) const PROFILE_OVERHEAD_BYTES: usize = 256;

@@ -38,6 +38,9 @@ pub enum SandboxError {
         /// Why.
         source: std::io::Error,
     },
+    /// A profile field is longer than [`MAX_PROFILE_FIELD_BYTES`](crate::MAX_PROFILE_FIELD_BYTES).
+    #[error("{0}")]
+    ProfileTooLarge(String),
     /// The client id is not one of this sandbox's apps.
     #[error("no app with client id {0:?} in this sandbox")]
     UnknownClient(String),
@@ -53,6 +56,10 @@ pub enum SandboxError {
     )]
     RemoteRefused(SocketAddr),
 }
+
+/// How many bytes the profile table holds by default: 32 MiB, about 5,000 profiles with every
+/// field full, or 100,000 (the count cap) of ordinary size.
+pub const DEFAULT_PROFILE_BYTES: usize = 32 << 20;
 
 /// Configures a [`Sandbox`]. `Debug` shows the apps' client ids, never their secrets.
 pub struct SandboxBuilder {
@@ -85,6 +92,7 @@ impl Default for SandboxBuilder {
                 token_ttl: Duration::from_secs(604_800),
                 log_capacity: 10_000,
                 profile_capacity: 100_000,
+                profile_bytes: DEFAULT_PROFILE_BYTES,
                 code_capacity: 100_000,
                 allow_remote: false,
                 mask_keys: Vec::new(),
@@ -129,6 +137,20 @@ impl SandboxBuilder {
     /// (default 100,000). A token whose profile was forgotten answers 2002.
     pub fn profile_capacity(mut self, profiles: usize) -> Self {
         self.settings.profile_capacity = profiles.max(1);
+        self
+    }
+
+    /// The most bytes the profile table holds (default [`DEFAULT_PROFILE_BYTES`], 32 MiB; at
+    /// least 64 KiB): each profile weighs its fields' bytes plus 256, and the oldest profiles go
+    /// first when a new one would pass the budget. Each field holds at most
+    /// [`MAX_PROFILE_FIELD_BYTES`](crate::MAX_PROFILE_FIELD_BYTES).
+    ///
+    /// ```
+    /// let builder = neux_sandbox::Sandbox::builder().profile_bytes(4 << 20);
+    /// # let _ = builder;
+    /// ```
+    pub fn profile_bytes(mut self, bytes: usize) -> Self {
+        self.settings.profile_bytes = bytes.max(64 * 1024);
         self
     }
 
@@ -342,6 +364,11 @@ impl Sandbox {
     ) -> Result<MintedCode, SandboxError> {
         if !control::known(&self.emu, client_id) {
             return Err(SandboxError::UnknownClient(client_id.to_string()));
+        }
+        if let Some((field, len)) = user.oversized_field() {
+            return Err(SandboxError::ProfileTooLarge(control::oversized(
+                field, len,
+            )));
         }
         let (code, open_id) = self.emu.mint_code(client_id.as_str(), scope, user);
         Ok(MintedCode {

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::faults::{FaultRule, FaultSpec, FaultTable, FaultTiming};
-use crate::limits::DETAIL_CAPACITY;
+use crate::limits::{DETAIL_CAPACITY, MAX_PROFILE_FIELD_BYTES, PROFILE_OVERHEAD_BYTES};
 use crate::log::{Answer, Detail, LoggedRequest, ShownParams};
 use neux_proto::Clock;
 
@@ -23,6 +23,8 @@ pub(crate) struct Settings {
     pub log_capacity: usize,
     pub profile_capacity: usize,
     pub code_capacity: usize,
+    /// The most bytes the profile table holds (fields plus a fixed overhead per profile).
+    pub profile_bytes: usize,
     /// Whether the control API and the inspector answer requests whose `Host` is not loopback.
     pub allow_remote: bool,
     /// Parameter names masked beyond neux-proto's table, at any depth.
@@ -58,6 +60,37 @@ pub struct UserSpec {
     pub authorized: Option<bool>,
 }
 
+impl UserSpec {
+    /// The first field longer than [`MAX_PROFILE_FIELD_BYTES`], by its wire name, and its
+    /// length.
+    pub(crate) fn oversized_field(&self) -> Option<(&'static str, usize)> {
+        self.fields().into_iter().find_map(|(name, v)| {
+            v.filter(|v| v.len() > MAX_PROFILE_FIELD_BYTES)
+                .map(|v| (name, v.len()))
+        })
+    }
+
+    /// What the profile weighs in the table's byte budget.
+    pub(crate) fn weight(&self) -> usize {
+        self.fields()
+            .into_iter()
+            .map(|(_, v)| v.map_or(0, str::len))
+            .sum::<usize>()
+            + PROFILE_OVERHEAD_BYTES
+    }
+
+    fn fields(&self) -> [(&'static str, Option<&str>); 6] {
+        [
+            ("id", self.id.as_deref()),
+            ("nickName", self.nick_name.as_deref()),
+            ("avatar", self.avatar.as_deref()),
+            ("email", self.email.as_deref()),
+            ("country", self.country.as_deref()),
+            ("phone", self.phone.as_deref()),
+        ]
+    }
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct Grant {
     pub client_id: String,
@@ -84,6 +117,8 @@ pub(crate) struct Tables {
     pub profiles: HashMap<(String, String), Profile>,
     /// Profiles in the order they were last set, oldest first: the cap evicts from the front.
     profile_order: VecDeque<(String, String)>,
+    /// What the profiles in the table weigh, by [`UserSpec::weight`].
+    profile_weight: usize,
     pub faults: FaultTable,
     pub log: VecDeque<LoggedRequest>,
     /// The latest requests' details, oldest first, at most [`DETAIL_CAPACITY`].
@@ -303,16 +338,22 @@ impl Shared {
             },
         );
         let key = (client_id.to_owned(), open_id.clone());
-        if t.profiles
-            .insert(key.clone(), Profile { union_id, user })
-            .is_some()
-        {
+        t.profile_weight += user.weight();
+        if let Some(replaced) = t.profiles.insert(key.clone(), Profile { union_id, user }) {
+            t.profile_weight = t.profile_weight.saturating_sub(replaced.user.weight());
             t.profile_order.retain(|k| *k != key);
         }
         t.profile_order.push_back(key);
-        while t.profile_order.len() > self.settings.profile_capacity {
-            if let Some(old) = t.profile_order.pop_front() {
-                t.profiles.remove(&old);
+        // Bounded by count and by bytes: the oldest profiles go first, as under the count cap
+        // alone before.
+        while t.profile_order.len() > self.settings.profile_capacity
+            || t.profile_weight > self.settings.profile_bytes
+        {
+            let Some(old) = t.profile_order.pop_front() else {
+                break;
+            };
+            if let Some(gone) = t.profiles.remove(&old) {
+                t.profile_weight = t.profile_weight.saturating_sub(gone.user.weight());
             }
         }
         (code, open_id)

@@ -86,6 +86,82 @@ async fn profiles_are_capped_oldest_first() {
     assert_eq!(sb.stats().profiles, 10);
 }
 
+/// The process's resident memory, from `/proc/self/statm` (pages of 4 KiB).
+fn rss_bytes() -> usize {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap();
+    let pages: usize = statm.split_whitespace().nth(1).unwrap().parse().unwrap();
+    pages * 4096
+}
+
+/// Profiles are bounded by bytes, not only by count: a field over its budget is refused with a
+/// 413 that names it, and 4,000 profiles with every field full (6 KiB each, 24 MiB in all) into
+/// a 2 MiB budget grow the process by less than 12 MiB. Before the budget, 4,000 mints with a
+/// 15 KB `nickName` took a sandbox from 12 MB to 76 MB.
+#[tokio::test]
+async fn four_thousand_large_profiles_stay_within_the_byte_budget() {
+    let sb = Sandbox::builder()
+        .app("app", "secret")
+        .profile_bytes(2 << 20)
+        .start()
+        .await
+        .unwrap();
+    let id = ClientId::new("app").unwrap();
+    // Over the field budget: refused, over HTTP and in process, the field named.
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let res = http
+        .post(format!("{}/sandbox/v1/codes", sb.base_url()))
+        .json(&json!({"clientId": "app", "user": {"nickName": "n".repeat(15 * 1024)}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 413);
+    let env: serde_json::Value = res.json().await.unwrap();
+    let message = msg(&env);
+    assert!(
+        message.contains("user.nickName is 15360 bytes") && message.contains("at most 1024"),
+        "{message}"
+    );
+    let big = UserSpec {
+        avatar: Some("a".repeat(neux_sandbox::MAX_PROFILE_FIELD_BYTES + 1)),
+        ..Default::default()
+    };
+    assert!(sb.mint_code(&id, Scope::default(), big).is_err());
+    assert_eq!(sb.stats().profiles, 0);
+
+    let full = |n: usize| {
+        let field = |c: char| {
+            Some(std::iter::repeat_n(c, neux_sandbox::MAX_PROFILE_FIELD_BYTES).collect::<String>())
+        };
+        let mut id = format!("user-{n}-");
+        id.extend(std::iter::repeat_n(
+            'i',
+            neux_sandbox::MAX_PROFILE_FIELD_BYTES - id.len(),
+        ));
+        UserSpec {
+            id: Some(id),
+            nick_name: field('n'),
+            avatar: field('a'),
+            email: field('e'),
+            country: field('c'),
+            phone: field('p'),
+            authorized: None,
+        }
+    };
+    for n in 0..200 {
+        sb.mint_code(&id, Scope::default(), full(n)).unwrap();
+    }
+    let before = rss_bytes();
+    for n in 200..4_200 {
+        sb.mint_code(&id, Scope::default(), full(n)).unwrap();
+    }
+    let grown = rss_bytes().saturating_sub(before);
+    let kept = sb.stats().profiles;
+    println!("4,000 full profiles: {kept} kept, the process grew by {} KiB", grown >> 10);
+    // 2 MiB holds 2 MiB / (6 KiB + 256) profiles: 327.
+    assert!((300..=340).contains(&kept), "{kept} profiles kept");
+    assert!(grown < 12 << 20, "the process grew by {} KiB", grown >> 10);
+}
+
 #[tokio::test]
 async fn the_log_keeps_a_bounded_prefix_of_an_unchecked_client_id() {
     let ctx = start().await;
