@@ -55,6 +55,7 @@ mod inspect;
 mod jwt;
 mod limits;
 mod log;
+mod mask;
 mod observe;
 mod platform;
 mod reply;

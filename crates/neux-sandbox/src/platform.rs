@@ -9,12 +9,13 @@ use neux_proto::{AppSecret, Params, Scope, Signature};
 use serde_json::Value;
 
 use crate::decode::{
-    Parsed, body_pairs, content_type, dialect_of, is_sensitive, logged_client_id,
-    parse_signed_call, parse_token_request,
+    Parsed, body_pairs, content_type, dialect_of, logged_client_id, parse_signed_call,
+    parse_token_request,
 };
 use crate::jwt::{self, Claims, TokenProblem};
 use crate::limits::{SHOWN_CANONICAL_MAX, cut};
 use crate::log::LogDetails;
+use crate::mask::is_sensitive;
 use crate::reply::{Reject, SIGNATURE_MISMATCH, SignatureCheck, ok, reject};
 use crate::state::{Emulator, user_info_json};
 use crate::status::*;
