@@ -124,6 +124,11 @@ impl RedisLedgerBuilder {
     /// ([`Client::from_env`](crate::Client::from_env) per request, say) shares its one
     /// connection and its memory of claims that timed out.
     ///
+    /// The connection runs on the async runtime of the first claim. When that runtime ends (a
+    /// process that runs several, one after the other), the next claim finds the connection
+    /// dropped and connects again on the runtime it runs on (tested over three runtimes: no
+    /// claim failed).
+    ///
     /// ```
     /// use std::sync::Arc;
     /// use neux_oauth::RedisLedger;
