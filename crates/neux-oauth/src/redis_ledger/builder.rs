@@ -39,14 +39,14 @@ impl fmt::Debug for RedisLedgerBuilder {
 }
 
 impl RedisLedgerBuilder {
-    /// The first part of every key (default [`DEFAULT_REDIS_PREFIX`]), to keep apart the
+    /// The first part of every key (default [`DEFAULT_REDIS_PREFIX`](super::DEFAULT_REDIS_PREFIX)), to keep apart the
     /// backends that share a Redis.
     pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
         self.prefix = prefix.into();
         self
     }
 
-    /// The most a claim may take, connecting included (default [`DEFAULT_REDIS_TIMEOUT`]).
+    /// The most a claim may take, connecting included (default [`DEFAULT_REDIS_TIMEOUT`](super::DEFAULT_REDIS_TIMEOUT)).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
