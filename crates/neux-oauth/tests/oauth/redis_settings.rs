@@ -78,9 +78,13 @@ async fn an_evicting_redis_is_refused_and_its_codes_are_never_sent_twice() {
         out.contains("errors: ") && !out.contains("errors: 0"),
         "{out}"
     );
+    // Presented again: refused as presented, or (Redis refuses a `SET` with OOM before it
+    // looks at NX, while memory is over the limit: 2 runs in 20 beside CPU hogs) failed closed
+    // with OOM. Never sent.
     let again = client.login(&code, &Scope::default()).await.unwrap_err();
     assert!(
-        matches!(again, Error::CodeAlreadyPresented { by: SeenBy::Ledger }),
+        matches!(again, Error::CodeAlreadyPresented { by: SeenBy::Ledger })
+            || matches!(again, Error::Ledger(LedgerError::Unavailable { ref reason, .. }) if reason.contains("OOM")),
         "{again:?}"
     );
     // A new code: either there was room after all (memory hovers at the limit), or the claim
