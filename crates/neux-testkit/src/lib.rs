@@ -15,6 +15,6 @@ mod redis;
 mod sentinel;
 
 pub use capture::Capture;
-pub use process::{free_port, need};
+pub use process::{free_port, need, quiet_port};
 pub use redis::{RedisCluster, RedisServer};
 pub use sentinel::{MASTER_NAME, RedisSentinelSet};

@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::process::{free_port, need};
+use crate::process::{need, quiet_port};
 
 /// A `redis-server` the test owns.
 #[derive(Debug)]
@@ -36,8 +36,8 @@ impl RedisServer {
         let mut last = String::new();
         // A port can be taken between choosing it and binding it: try a few.
         for _ in 0..5 {
-            // Below 55,535: a cluster node's bus is its port plus 10,000.
-            let port = free_port(55_535);
+            // Below the ephemeral range, with the bus port (plus 10,000) free too.
+            let port = quiet_port();
             let dir =
                 std::env::temp_dir().join(format!("neux-redis-{}-{port}", std::process::id()));
             let mut server = Self {

@@ -6,7 +6,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::RedisServer;
-use crate::process::{free_port, need};
+use crate::process::{need, quiet_port};
 
 /// The name the sentinels know the primary by.
 pub const MASTER_NAME: &str = "neux-main";
@@ -59,7 +59,7 @@ impl RedisSentinelSet {
     }
 
     fn spawn_sentinel(&mut self) {
-        let port = free_port(60_000);
+        let port = quiet_port();
         let dir = std::env::temp_dir().join(format!("neux-sentinel-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("a sentinel's directory");
         let config = dir.join("sentinel.conf");
