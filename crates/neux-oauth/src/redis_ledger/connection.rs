@@ -11,7 +11,8 @@ use redis::cluster_async::ClusterConnection;
 use redis::cluster_routing::{MultipleNodeRoutingInfo, RoutingInfo};
 use redis::sentinel::{SentinelClient, SentinelNodeConnectionInfo, SentinelServerType};
 use redis::{
-    AsyncConnectionConfig, Cmd, RedisConnectionInfo, RedisError, RedisFuture, TlsMode, Value,
+    AsyncConnectionConfig, Cmd, ErrorKind, RedisConnectionInfo, RedisError, RedisFuture, TlsMode,
+    Value,
 };
 
 use super::RedisLedger;
@@ -139,15 +140,19 @@ impl RedisLedger {
             || e.is_connection_dropped()
             || e.is_connection_refusal()
             || e.is_timeout();
+        // Replies that are not Redis's: whatever answered is not the server (another service
+        // took its port while it was down), and a connection manager does not reconnect on that.
+        let garbled = matches!(e.kind(), ErrorKind::Parse | ErrorKind::UnexpectedReturnType);
         let stale = match self.target {
-            // A connection manager reconnects to its one server by itself.
-            Target::Single(_) => false,
+            // A connection manager reconnects to its one server by itself after a lost
+            // connection.
+            Target::Single(_) => garbled,
             // A cluster connection follows MOVED and READONLY by itself; after a lost primary,
             // connecting again from the seeds (one caller at a time) does not depend on its
             // internal refresh (a loaded run once went on failing after the failover).
-            Target::Cluster(_) => lost,
+            Target::Cluster(_) => lost || garbled,
             // The sentinels know where the primary is now.
-            Target::Sentinel(_) => lost || e.code() == Some("READONLY"),
+            Target::Sentinel(_) => lost || garbled || e.code() == Some("READONLY"),
         };
         if stale {
             let mut slot = self.slot.lock().unwrap_or_else(|p| p.into_inner());

@@ -494,3 +494,88 @@ fn a_shared_ledger_outlives_the_runtime_that_connected_it() {
         assert!(failed <= 1, "{failed}");
     }
 }
+
+/// Whatever answers on Redis's port while Redis is down is not trusted: its replies fail each
+/// claim closed, and once Redis is back on its port the ledger connects to it again. (A
+/// restarted Redis's port was once taken by another test's HTTP server in between: the
+/// connection manager stayed connected to it and parsed `HTTP/1.1 400` for 20 s.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stranger_on_redis_port_is_left_once_redis_is_back() {
+    use std::io::{Read, Write};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let mut redis = RedisServer::start();
+    let sb = sandbox().await;
+    let client = client(&sb, ledger(&redis.url()));
+    let first = mint(&sb, "user.info", UserSpec::default());
+    client.login(&first, &Scope::default()).await.unwrap();
+
+    redis.kill();
+    // A stranger takes the port: it answers every read with an HTTP error and keeps the
+    // connection open.
+    let listener = std::net::TcpListener::bind(("127.0.0.1", redis.port())).unwrap();
+    let done = Arc::new(AtomicBool::new(false));
+    let stranger = {
+        let done = done.clone();
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            for stream in listener.incoming() {
+                if done.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(stream) = stream else { continue };
+                let mut copy = stream.try_clone().unwrap();
+                // Held open until the test ends, whatever the reader does.
+                held.push(stream);
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 4096];
+                    while let Ok(n) = copy.read(&mut buf) {
+                        if n == 0
+                            || copy
+                                .write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+                                .is_err()
+                        {
+                            break;
+                        }
+                    }
+                });
+            }
+            held
+        })
+    };
+    let mut refused = 0;
+    for _ in 0..20 {
+        let code = mint(&sb, "user.info", UserSpec::default());
+        match client.login(&code, &Scope::default()).await {
+            Err(e) => {
+                assert_nothing_sent_for(&sb, &code, &e);
+                refused += 1;
+            }
+            Ok(_) => panic!("a claim went through with no Redis on the port"),
+        }
+        if refused >= 5 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The stranger stops accepting (its open connections stay), and Redis comes back.
+    done.store(true, Ordering::SeqCst);
+    let _ = std::net::TcpStream::connect(("127.0.0.1", redis.port()));
+    let _held = stranger.join().unwrap();
+    redis.restart();
+    let started = Instant::now();
+    let code = mint(&sb, "user.info", UserSpec::default());
+    loop {
+        match client.login(&code, &Scope::default()).await {
+            Ok(_) => break,
+            Err(e) => {
+                assert_nothing_sent_for(&sb, &code, &e);
+                assert!(
+                    started.elapsed() < Duration::from_secs(10),
+                    "still not back on Redis: {e}"
+                );
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+    assert_eq!(presentations(&sb, &code), 1);
+}
