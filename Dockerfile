@@ -1,12 +1,16 @@
 # The neux sandbox as a container, for running the platform emulator in your own CI.
 #
 #   docker build -t neux-sandbox .
-#   docker run --rm -p 7878:7878 neux-sandbox --app my-app:my-secret
+#   docker run --rm -p 127.0.0.1:7878:7878 -e NEUX_SANDBOX_TOKEN neux-sandbox --app my-app:my-secret
 #
 # The first line the container prints is `listening on http://0.0.0.0:7878`; mint codes with
-# POST /sandbox/v1/codes. It listens on every interface of the container, with --allow-remote
-# (the control API then answers any Host): publish the port to your test network only, never
-# beyond. It is an emulator, with no authentication.
+# POST /sandbox/v1/codes and `Authorization: Bearer $NEUX_SANDBOX_TOKEN` (16 characters or more;
+# without the variable a token is generated and printed). The sandbox listens on every
+# interface inside the container, in remote mode (--allow-remote): the platform paths answer
+# everyone, the control API only requests with the token, and the inspector page only the
+# names localhost, 127.0.0.1, ::1 and those given with --public-host NAME. The example
+# publishes the port on the host's loopback only; publish it wider (`-p 7878:7878`, and
+# `--public-host` for the name your test network uses) only on a network you trust.
 #
 # Where no image registry is reachable, build the binary on the host and a base image yourself,
 # then give both to the build (`cargo xtask container` does exactly this, with podman):

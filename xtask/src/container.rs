@@ -8,8 +8,10 @@
 //!   `target/neux-container/` (about 200 MB), so later runs skip debootstrap.
 //! - The binary is the one cargo builds on the host, given to the Dockerfile's `BINARY=host`
 //!   stage; the published path (`BINARY=compile`, from `rust:1-slim-bookworm`) is unchanged.
-//! - The image is run with its port published on 127.0.0.1; `neux login` logs a user in against
-//!   it from the host, the request log is checked, and the container is stopped.
+//! - The image is run with its port published on 127.0.0.1 and a control token in
+//!   `NEUX_SANDBOX_TOKEN`; the requests a DNS-rebinding page would send are refused, `neux login`
+//!   logs a user in against it from the host, the request log is checked (with the token), and
+//!   the container is stopped.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -89,6 +91,7 @@ pub(crate) fn check_image(binary: Binary) -> Result<(), String> {
 
     let port = free_port()?;
     let name = format!("neux-sandbox-ci-{}", std::process::id());
+    let token = control_token()?;
     let mut start = podman(&[
         "run",
         "--detach",
@@ -96,18 +99,22 @@ pub(crate) fn check_image(binary: Binary) -> Result<(), String> {
         &name,
         "--publish",
         &format!("127.0.0.1:{port}:7878"),
+        "--env",
+        "NEUX_SANDBOX_TOKEN",
         IMAGE,
         "--app",
         "ci-app:ci-secret",
     ]);
-    start.stdout(Stdio::null());
+    start
+        .stdout(Stdio::null())
+        .env("NEUX_SANDBOX_TOKEN", &token);
     run_step("run the image", start)?;
     // Stopped however the check ends.
     let _stop = Stop {
         name: name.clone(),
         conf: conf.clone(),
     };
-    let checked = check(port, &name, &podman);
+    let checked = check(port, &name, &token, &podman);
     println!(
         "\ncontainer: {} in {:.0} s",
         if checked.is_ok() { "passed" } else { "failed" },
@@ -133,9 +140,16 @@ impl Drop for Stop {
     }
 }
 
-/// The container's sandbox answers, `neux login` logs a user in against it, and its request
-/// log shows the exchange and the profile read.
-fn check(port: u16, name: &str, podman: &dyn Fn(&[&str]) -> Command) -> Result<(), String> {
+/// The container's sandbox answers, refuses what a DNS-rebinding page sends, `neux login` logs a
+/// user in against it, and its request log shows the exchange and the profile read.
+fn check(
+    port: u16,
+    name: &str,
+    token: &str,
+    podman: &dyn Fn(&[&str]) -> Command,
+) -> Result<(), String> {
+    let bearer = format!("Bearer {token}");
+    let authorized = [("Authorization", bearer.as_str())];
     println!("\n==> check the running container on 127.0.0.1:{port}");
     let deadline = Instant::now() + Duration::from_secs(30);
     let output = || {
@@ -144,7 +158,7 @@ fn check(port: u16, name: &str, podman: &dyn Fn(&[&str]) -> Command) -> Result<(
         })
     };
     loop {
-        match http(port, "GET", "/sandbox/v1/requests", None) {
+        match http(port, "GET", "/sandbox/v1/requests", None, &authorized) {
             Ok((200, _)) => break,
             result => {
                 let running = podman(&["inspect", "--format", "{{.State.Running}}", name])
@@ -168,11 +182,16 @@ fn check(port: u16, name: &str, podman: &dyn Fn(&[&str]) -> Command) -> Result<(
     if first.lines().next() != Some("listening on http://0.0.0.0:7878") {
         return Err(format!("unexpected first line: {first:?}"));
     }
+    if output().contains(token) {
+        return Err("the container printed the control token it was given".to_owned());
+    }
+    refuses_rebinding(port)?;
     let (status, minted) = http(
         port,
         "POST",
         "/sandbox/v1/codes",
         Some(r#"{"clientId": "ci-app", "user": {"nickName": "Container User"}}"#),
+        &authorized,
     )?;
     let minted: serde_json::Value = serde_json::from_str(&minted).map_err(|e| e.to_string())?;
     let code = minted["response"]["code"]
@@ -202,7 +221,7 @@ fn check(port: u16, name: &str, podman: &dyn Fn(&[&str]) -> Command) -> Result<(
         ));
     }
     println!("    neux login: logged in {}", user["openId"]);
-    let (_, log) = http(port, "GET", "/sandbox/v1/requests", None)?;
+    let (_, log) = http(port, "GET", "/sandbox/v1/requests", None, &authorized)?;
     let log: serde_json::Value = serde_json::from_str(&log).map_err(|e| e.to_string())?;
     let entries = log["response"].as_array().cloned().unwrap_or_default();
     let answered = |path: &str| {
@@ -222,6 +241,51 @@ fn check(port: u16, name: &str, podman: &dyn Fn(&[&str]) -> Command) -> Result<(
     }
     println!("    request log: one exchange, one profile read, both answered 200");
     Ok(())
+}
+
+/// What a page on attacker.example, its name resolved to 127.0.0.1, makes a browser send to the
+/// published port: refused (403); the control API without the token: refused (401).
+fn refuses_rebinding(port: u16) -> Result<(), String> {
+    let host = format!("attacker.example:{port}");
+    let origin = format!("http://{host}");
+    let forged = [
+        ("Host", host.as_str()),
+        ("Origin", origin.as_str()),
+        ("Sec-Fetch-Site", "same-origin"),
+    ];
+    let body = Some(r#"{"clientId": "ci-app"}"#);
+    for (method, path, body) in [
+        ("POST", "/sandbox/v1/codes", body),
+        ("GET", "/sandbox/v1/requests", None),
+        ("DELETE", "/sandbox/v1/requests", None),
+        ("GET", "/", None),
+    ] {
+        let (status, answer) = http(port, method, path, body, &forged)?;
+        if status != 403 {
+            return Err(format!(
+                "{method} {path} with a forged Host and Origin answered {status}, not 403: {answer}"
+            ));
+        }
+        if path != "/" {
+            let (status, answer) = http(port, method, path, body, &[])?;
+            if status != 401 {
+                return Err(format!(
+                    "{method} {path} without the control token answered {status}, not 401: {answer}"
+                ));
+            }
+        }
+    }
+    println!("    forged Host/Origin: 403 on the control API and the page; no token: 401");
+    Ok(())
+}
+
+/// 128 bits from the kernel, as hex: the container's control token for this run.
+fn control_token() -> Result<String, String> {
+    let mut bytes = [0u8; 16];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .map_err(|e| format!("no randomness for the control token: {e}"))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// podman, runc and debootstrap, installed from Debian's packages when missing (as root).
@@ -286,15 +350,32 @@ fn free_port() -> Result<u16, String> {
         .map_err(|e| format!("no free port: {e}"))
 }
 
-/// A plain HTTP/1.1 request to 127.0.0.1:`port`: the status and the body.
-fn http(port: u16, method: &str, path: &str, body: Option<&str>) -> Result<(u16, String), String> {
+/// A plain HTTP/1.1 request to 127.0.0.1:`port` with `headers` (a `Host` among them replaces
+/// the default): the status and the body.
+fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+    headers: &[(&str, &str)],
+) -> Result<(u16, String), String> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .map_err(|e| e.to_string())?;
     let body = body.unwrap_or("");
+    let default_host = format!("127.0.0.1:{port}");
+    let host = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("host"))
+        .map_or(default_host.as_str(), |(_, v)| v);
+    let extra: String = headers
+        .iter()
+        .filter(|(k, _)| !k.eq_ignore_ascii_case("host"))
+        .map(|(k, v)| format!("{k}: {v}\r\n"))
+        .collect();
     let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\n{extra}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
     stream

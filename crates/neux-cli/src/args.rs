@@ -82,10 +82,25 @@ pub(crate) struct SandboxArgs {
     /// Allowed distance of a request's timestamp from the sandbox clock, in seconds.
     #[arg(long, default_value_t = 300)]
     pub window_secs: u64,
-    /// Allow a non-loopback --listen address. The control API (/sandbox/v1/*) has no
-    /// authentication: anyone who reaches it can mint codes and read the request log.
+    /// Remote mode: allow a non-loopback --listen address, serve the --public-host names, and
+    /// require the control token on the control API (/sandbox/v1/*). Whoever has the token can
+    /// mint codes and read the request log.
     #[arg(long)]
     pub allow_remote: bool,
+    /// A name (or IP address) the inspector and the control API answer to in remote mode, as
+    /// clients write it in the URL, without a port. Repeatable. Loopback names and the listen
+    /// address are always served.
+    #[arg(long = "public-host", value_name = "NAME", requires = "allow_remote")]
+    pub public_hosts: Vec<String>,
+    /// The control token the control API requires (Authorization: Bearer TOKEN), 16 to 256
+    /// printable characters. In remote mode one is generated and printed when none is given.
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "NEUX_SANDBOX_TOKEN",
+        hide_env_values = true
+    )]
+    pub control_token: Option<String>,
     /// Mask the value of parameters named KEY (any case, at any depth) in the request log, the
     /// inspector and the control API, beyond the names always masked (secrets, tokens, card
     /// numbers, CVV, PIN, OTP, API keys, phone numbers). Repeatable: --mask-key email.

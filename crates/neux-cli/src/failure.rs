@@ -30,21 +30,27 @@ impl Failure {
     /// columns with the rest indented, then each detail on its own indented line, whole (a
     /// signed string is pasted elsewhere as it is).
     pub(crate) fn lines(&self) -> Vec<String> {
-        let mut lines = Vec::new();
-        let mut line = format!("error ({}):", self.kind);
-        for word in words(&self.message) {
-            if line.chars().count() + 1 + word.chars().count() > WIDTH && !line.trim().is_empty() {
-                lines.push(std::mem::replace(&mut line, " ".repeat(4)));
-                line.push_str(word);
-            } else {
-                line.push(' ');
-                line.push_str(word);
-            }
-        }
-        lines.push(line);
+        let mut lines = wrapped(&format!("error ({}):", self.kind), &self.message);
         lines.extend(self.details.iter().map(|d| format!("  {d}")));
         lines
     }
+}
+
+/// `head` then `message`, wrapped at word breaks to [`WIDTH`] columns with the rest indented.
+pub(crate) fn wrapped(head: &str, message: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = head.to_owned();
+    for word in words(message) {
+        if line.chars().count() + 1 + word.chars().count() > WIDTH && !line.trim().is_empty() {
+            lines.push(std::mem::replace(&mut line, " ".repeat(4)));
+            line.push_str(word);
+        } else {
+            line.push(' ');
+            line.push_str(word);
+        }
+    }
+    lines.push(line);
+    lines
 }
 
 /// A message's words, a `quoted command` kept whole (it is pasted as it is).

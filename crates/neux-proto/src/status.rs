@@ -94,6 +94,9 @@ pub const TOO_MANY_FAULTS: ApiStatus = ApiStatus::new(4060);
 /// Control API or inspector: a request a web page could have sent, refused (a `Host` that is
 /// not loopback, another origin), answered with HTTP 403.
 pub const CONTROL_FORBIDDEN: ApiStatus = ApiStatus::new(4070);
+/// Control API: the sandbox has a control token (always, in remote mode) and the request did
+/// not carry it as `Authorization: Bearer TOKEN`; answered with HTTP 401.
+pub const CONTROL_TOKEN_REQUIRED: ApiStatus = ApiStatus::new(4071);
 
 /// Who defines a status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -226,6 +229,11 @@ pub const ALL: &[StatusInfo] = &[
         CONTROL_FORBIDDEN,
         Origin::Sandbox,
         "control request from another host or origin",
+    ),
+    row(
+        CONTROL_TOKEN_REQUIRED,
+        Origin::Sandbox,
+        "control request without the control token",
     ),
 ];
 

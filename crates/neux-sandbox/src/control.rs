@@ -24,18 +24,33 @@ pub(crate) const MAX_CONTROL_BODY: usize = 16 * 1024;
 /// own domain resolved to 127.0.0.1, so its script reads the log), from another origin, or a
 /// `POST` that is not JSON (a cross-site form or `text/plain` fetch needs no preflight). The one
 /// cross-site request let in is a person following a link to the inspector page itself.
-/// `--allow-remote` lifts only the `Host` check.
+///
+/// Remote mode keeps the defence: the `Host` must be a loopback name, the listen address or a
+/// `--public-host` name (or the request must carry the control token), and the control API
+/// itself wants the token, which a rebinding page cannot know.
 pub(crate) async fn guard(State(emu): State<Emulator>, req: Request, next: Next) -> Response {
     let headers = req.headers();
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or("");
-    if !emu.settings.allow_remote && !loopback_host(host) {
-        return forbidden(format!(
-            "Host {:?} is not a loopback name or address: the control API answers only requests addressed to this machine (127.0.0.1, ::1, localhost); start the sandbox with --allow-remote to serve other names",
-            cut(host, 64)
-        ));
+    let access = &emu.settings.access;
+    let has_token = access
+        .token
+        .as_ref()
+        .is_some_and(|t| t.presented_in(headers));
+    if !has_token && !access.serves(host) {
+        return forbidden(if emu.settings.allow_remote {
+            format!(
+                "Host {:?} is not a name this sandbox serves (loopback names, the listen address, and the names given with --public-host): add the name with --public-host NAME, or send the control token (Authorization: Bearer TOKEN)",
+                cut(host, 64)
+            )
+        } else {
+            format!(
+                "Host {:?} is not a loopback name or address: the control API answers only requests addressed to this machine (127.0.0.1, ::1, localhost); start the sandbox with --allow-remote and --public-host NAME to serve other names",
+                cut(host, 64)
+            )
+        });
     }
     if is_page_navigation(&req) {
         return next.run(req).await;
@@ -59,6 +74,19 @@ pub(crate) async fn guard(State(emu): State<Emulator>, req: Request, next: Next)
         return forbidden(format!(
             "a {site} request is refused: the control API serves its own page and programs, not other sites"
         ));
+    }
+    if access.token.is_some() && !has_token && req.uri().path().starts_with("/sandbox/v1/") {
+        let mut r = reject(
+            CONTROL_TOKEN_REQUIRED,
+            "the control API wants this sandbox's control token: send Authorization: Bearer TOKEN (the token `neux sandbox` printed at start, or the one set with --control-token or NEUX_SANDBOX_TOKEN); the inspector takes it from its URL, as /#token=TOKEN",
+        );
+        r.http = StatusCode::UNAUTHORIZED;
+        let mut response = r.into_response();
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            header::HeaderValue::from_static("Bearer realm=\"neux-sandbox\""),
+        );
+        return response;
     }
     if req.method() == Method::POST && !is_json(content_type(headers)) {
         let mut r = reject(
@@ -85,51 +113,6 @@ fn is_json(content_type: &str) -> bool {
         .split(';')
         .next()
         .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
-}
-
-/// A `Host` header's name and port, read as a browser writes one: `[IPv6]` then nothing or
-/// `:port`, or a name (or IPv4 address) then nothing or `:port`. Anything else (`[::1]evil.com`,
-/// two colons, an empty name, a port that is not a number) is `None`: refused, never guessed at.
-pub(crate) fn parse_host(host: &str) -> Option<(&str, Option<u16>)> {
-    let port = |p: &str| -> Option<u16> {
-        (!p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()))
-            .then(|| p.parse().ok())
-            .flatten()
-    };
-    if let Some(v6) = host.strip_prefix('[') {
-        let (addr, rest) = v6.split_once(']')?;
-        addr.parse::<std::net::Ipv6Addr>().ok()?;
-        return match rest {
-            "" => Some((addr, None)),
-            r => Some((addr, Some(port(r.strip_prefix(':')?)?))),
-        };
-    }
-    let (name, p) = match host.split_once(':') {
-        Some((name, p)) => (name, Some(port(p)?)),
-        None => (host, None),
-    };
-    let valid = !name.is_empty()
-        && name.len() <= 253
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
-    valid.then_some((name, p))
-}
-
-/// Whether a `Host` header names this machine: `localhost` (and its subdomains, RFC 6761, which
-/// browsers resolve to loopback themselves), or a loopback address, with any port. The server's
-/// own rule for which names it answers to; the client's rule for loopback base URLs is
-/// neux-transport's, which this crate does not depend on.
-pub(crate) fn loopback_host(host: &str) -> bool {
-    let Some((name, _)) = parse_host(host) else {
-        return false;
-    };
-    let lower = name.to_ascii_lowercase();
-    lower == "localhost"
-        || lower.ends_with(".localhost")
-        || name
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// `POST /sandbox/v1/codes` body.
@@ -210,65 +193,4 @@ pub(crate) fn oversized(field: &str, len: usize) -> String {
 /// Validates a client id for the in-process API.
 pub(crate) fn known(emu: &Emulator, client_id: &ClientId) -> bool {
     emu.apps.contains_key(client_id.as_str())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn loopback_hosts_with_or_without_a_port() {
-        for ok in [
-            "127.0.0.1",
-            "127.0.0.1:7878",
-            "127.9.9.9:1",
-            "[::1]:7878",
-            "[::1]",
-            "localhost",
-            "LOCALHOST:7878",
-            "app.localhost:80",
-        ] {
-            assert!(loopback_host(ok), "{ok}");
-        }
-        for bad in [
-            "",
-            "evil.example",
-            "evil.example:7878",
-            "127.0.0.1.evil.example",
-            "localhost.evil.example",
-            "10.0.0.1:7878",
-            "[::2]:7878",
-            "0.0.0.0:7878",
-            // What no browser sends: refused, not read generously.
-            "[::1]evil.com",
-            "[::1]:7878evil",
-            "[::1]:",
-            "[::1]:99999",
-            "[127.0.0.1]",
-            "[::1",
-            "::1",
-            "127.0.0.1:",
-            "127.0.0.1:80:80",
-            "127.0.0.1:+80",
-            "localhost:port",
-            "local host",
-            "localhost/evil",
-            "localhost@evil.example",
-            ":7878",
-        ] {
-            assert!(!loopback_host(bad), "{bad}");
-        }
-    }
-
-    #[test]
-    fn hosts_are_parsed_strictly() {
-        assert_eq!(parse_host("[::1]:7878"), Some(("::1", Some(7878))));
-        assert_eq!(parse_host("[::1]"), Some(("::1", None)));
-        assert_eq!(
-            parse_host("Example.COM:80"),
-            Some(("Example.COM", Some(80)))
-        );
-        assert_eq!(parse_host("[::1]evil.com"), None);
-        assert_eq!(parse_host("a:b:c"), None);
-    }
 }

@@ -26,6 +26,9 @@
 //!
 //! The control API and the inspector answer only requests addressed to a loopback name and
 //! sent by the sandbox's own page or by a program (never by another site's page in a browser).
+//! In remote mode ([`SandboxBuilder::allow_remote`]) they also answer the names the operator
+//! lists ([`SandboxBuilder::public_host`]), and the control API wants the [`ControlToken`] as
+//! `Authorization: Bearer TOKEN`.
 //!
 //! Statuses for failures the platform does not document are defined in [`status`].
 //!
@@ -48,8 +51,10 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod builder;
 mod control;
 mod decode;
+mod error;
 mod faults;
 mod inspect;
 mod jwt;
@@ -58,6 +63,7 @@ mod log;
 mod mask;
 mod observe;
 mod platform;
+mod remote;
 mod reply;
 mod server;
 mod state;
@@ -70,11 +76,12 @@ pub mod fuzzing {
     pub use crate::decode::fuzz_token_request as token_request;
 }
 
+pub use builder::{DEFAULT_PROFILE_BYTES, SandboxBuilder};
+pub use error::SandboxError;
 pub use faults::{FaultRule, FaultSpec, FaultTiming};
 pub use limits::MAX_PROFILE_FIELD_BYTES;
 pub use log::LoggedRequest;
 pub use neux_proto::{Clock, ManualClock, SystemClock};
-pub use server::{
-    DEFAULT_PROFILE_BYTES, MintedCode, Sandbox, SandboxBuilder, SandboxError, SandboxStats,
-};
+pub use remote::{ControlToken, MIN_CONTROL_TOKEN_LEN};
+pub use server::{MintedCode, Sandbox, SandboxStats};
 pub use state::UserSpec;

@@ -25,8 +25,10 @@ pub(crate) struct Settings {
     pub code_capacity: usize,
     /// The most bytes the profile table holds (fields plus a fixed overhead per profile).
     pub profile_bytes: usize,
-    /// Whether the control API and the inspector answer requests whose `Host` is not loopback.
+    /// Whether the sandbox may listen beyond loopback and answer the names in `access`.
     pub allow_remote: bool,
+    /// The names served beyond loopback, and the control token.
+    pub access: crate::remote::Access,
     /// Parameter names masked beyond neux-proto's table, at any depth.
     pub mask_keys: Vec<String>,
 }

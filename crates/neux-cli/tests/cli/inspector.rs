@@ -368,3 +368,50 @@ async fn the_inspector_shows_what_happened_in_a_real_browser() {
     assert!(sandbox.requests().is_empty());
     sandbox.shutdown().await;
 }
+
+/// In remote mode the inspector works from the URL `neux sandbox` prints (the token in its
+/// fragment), keeps working after a reload, and takes the token out of the address bar; without
+/// the token it says why it cannot read the sandbox.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_inspector_takes_the_control_token_from_its_url() {
+    let sandbox = Sandbox::builder()
+        .app(APP, SECRET)
+        .allow_remote(true)
+        .start()
+        .await
+        .unwrap();
+    let token = sandbox.control_token().unwrap().expose().to_owned();
+    let browser = Browser::start().await;
+    browser.goto(&format!("{}/", sandbox.base_url())).await;
+    let refused = browser
+        .wait_for(
+            "the page to say it lacks the token",
+            "document.querySelector('#live').innerText.includes('4071') && document.querySelector('#live').innerText",
+        )
+        .await;
+    assert!(
+        refused.as_str().unwrap().contains("control token"),
+        "{refused}"
+    );
+    browser.goto(&sandbox.inspector_url()).await;
+    browser
+        .wait_for(
+            "the page to reach the sandbox",
+            "document.querySelector('#live').innerText === 'live'",
+        )
+        .await;
+    let href = browser.script("return location.href;", json!([])).await;
+    assert_eq!(href, json!(format!("{}/", sandbox.base_url())));
+    // After a reload (the token now from the tab's storage) the page still reads the stats.
+    mint(&sandbox, "remote-user");
+    browser
+        .script("location.reload(); return null;", json!([]))
+        .await;
+    browser
+        .wait_for(
+            "the reloaded page to reach the sandbox",
+            "document.querySelector('#live').innerText === 'live' && document.body.innerText.includes('1 / 1 minted')",
+        )
+        .await;
+    assert!(!browser.page_text().await.contains(&token));
+}

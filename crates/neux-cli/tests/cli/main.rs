@@ -15,4 +15,5 @@
 
 mod cli;
 mod inspector;
+mod remote;
 mod support;

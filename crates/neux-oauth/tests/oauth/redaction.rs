@@ -9,13 +9,14 @@ use neux_oauth::{
     AccessToken, AuthCode, Client, ClientId, CodeKey, CodeLedger, Dialect, InMemoryLedger, Scope,
 };
 use neux_proto::{AppSecret, Envelope, Params, Timestamp, TokenRequest, TokenResponse};
-use neux_sandbox::{Sandbox, UserSpec};
+use neux_sandbox::{ControlToken, Sandbox, UserSpec};
 use neux_transport::Transport;
 use neux_transport::test_util::MockTransport;
 
 const SECRET: &str = "SECRET-recognisable-1";
 const CODE: &str = "CODE-recognisable-2";
 const TOKEN: &str = "TOKEN.recognisable.3";
+const CONTROL: &str = "CONTROL-recognisable-4";
 
 fn assert_clean(what: &str, text: &str, values: &[&str]) {
     for v in values {
@@ -150,7 +151,9 @@ async fn no_public_type_prints_a_secret_code_or_token() {
     shown.push(("MockTransport", format!("{mock:?}")));
 
     // neux-sandbox
-    let sb_builder = Sandbox::builder().app("app", SECRET);
+    let control = ControlToken::new(CONTROL).unwrap();
+    shown.push(("ControlToken", format!("{control:?}")));
+    let sb_builder = Sandbox::builder().app("app", SECRET).control_token(control);
     shown.push(("SandboxBuilder", format!("{sb_builder:?}")));
     let sb = sb_builder.start().await.unwrap();
     let minted = sb
@@ -185,6 +188,7 @@ async fn no_public_type_prints_a_secret_code_or_token() {
         minted.code.expose_secret(),
         live.code.expose_secret(),
         sandbox_tokens.access_token().expose_secret(),
+        CONTROL,
     ];
     for (what, text) in &shown {
         assert_clean(what, text, &all);

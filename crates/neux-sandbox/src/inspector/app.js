@@ -1,7 +1,8 @@
 // The neux sandbox inspector: reads the control API every half second and drives it on click.
 // Everything shown comes from the sandbox as text and is set with textContent: nothing a
-// caller sent can become markup. The page never holds a secret, and holds a code only between
-// minting it and its first presentation.
+// caller sent can become markup. The page never holds an app secret, and holds a code only
+// between minting it and its first presentation. In remote mode it holds the sandbox's control
+// token (see takeControlToken).
 "use strict";
 
 const TOKEN_PATH = "/neuopenapi/oauth/mini/accessToken";
@@ -27,6 +28,42 @@ const state = {
 
 const $ = (id) => document.getElementById(id);
 
+// In remote mode the control API wants the sandbox's control token. `neux sandbox` prints the
+// inspector's URL with the token in its fragment, which a browser never sends to a server: the
+// page keeps it for this tab only (sessionStorage, so a reload still works) and takes it out of
+// the address bar and the history. A page of another site cannot read either.
+const TOKEN_KEY = "neux-sandbox-control-token";
+let controlToken = takeControlToken();
+// A URL with the token pasted into a tab already open on the page changes only its fragment:
+// the page is not loaded again, so it takes the token here.
+window.addEventListener("hashchange", () => {
+  controlToken = takeControlToken();
+});
+
+function takeControlToken() {
+  const m = /^#token=(.+)$/.exec(location.hash);
+  if (m) {
+    history.replaceState(null, "", location.pathname + location.search);
+    let token = m[1];
+    try {
+      token = decodeURIComponent(token);
+    } catch (_) {
+      // Kept as written: the sandbox says whether it is the right one.
+    }
+    try {
+      sessionStorage.setItem(TOKEN_KEY, token);
+    } catch (_) {
+      // Storage disabled: the token lasts until the page is reloaded.
+    }
+    return token;
+  }
+  try {
+    return sessionStorage.getItem(TOKEN_KEY);
+  } catch (_) {
+    return null;
+  }
+}
+
 function el(tag, props, ...children) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(props || {})) {
@@ -46,6 +83,7 @@ function el(tag, props, ...children) {
 // The control API's envelope: {responseHeader: {status, msg}, response}.
 async function api(method, path, body) {
   const init = { method, headers: {} };
+  if (controlToken) init.headers["Authorization"] = `Bearer ${controlToken}`;
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);

@@ -21,6 +21,7 @@ mod independent_clients;
 mod inspector;
 mod load;
 mod logging;
+mod remote;
 mod rules;
 mod signed_calls;
 mod support;
