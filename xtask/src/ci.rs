@@ -67,7 +67,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let started = Instant::now();
     // Everything the checks need, before anything slow: a missing tool is installed now, not
     // discovered after minutes of building.
-    crate::tools::ensure(Path::new(&advisory_db()).is_dir())?;
+    crate::tools::ensure()?;
 
     crate::layout::run(&[])?;
 
@@ -136,7 +136,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-fn audit() -> Result<(), String> {
+pub(crate) fn audit() -> Result<(), String> {
     let db = advisory_db();
     if !Path::new(&db).is_dir() {
         println!(
@@ -144,16 +144,7 @@ fn audit() -> Result<(), String> {
         );
         return Ok(());
     }
-    let mut audit = cargo();
-    audit.args([
-        "audit",
-        "--db",
-        db.as_str(),
-        "--no-fetch",
-        "--deny",
-        "warnings",
-    ]);
-    run_step("audit", audit)?;
+    crate::audit::run(Path::new(&db))?;
     let mut dups = cargo();
     dups.args([
         "tree",

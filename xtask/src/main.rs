@@ -2,6 +2,7 @@
 //!
 //! - `ci`: everything CI checks, in order, stopping at the first failure.
 //! - `layout`: no import circles inside a crate, no source file too long (first step of `ci`).
+//! - `audit`: the advisory check on the offline RustSec database (last step of `ci`).
 //! - `container`: the sandbox's image built with podman from a Debian base, run, logged in to.
 //! - `bench [--quick]`: the benchmarks and their summary.
 //! - `fuzz [--secs N] [TARGET ...]`: the fuzz targets in `fuzz/`.
@@ -10,6 +11,7 @@
 // A tool that times its steps; the core never reads the clock.
 #![allow(clippy::disallowed_methods)]
 
+mod audit;
 mod bench;
 mod ci;
 mod container;
@@ -33,9 +35,10 @@ fn main() -> ExitCode {
         Some("bench") => bench::run(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),
         Some("layout") => layout::run(&args[1..]),
+        Some("audit") => ci::audit(),
         Some("help") | Some("--help") | Some("-h") | None => {
             println!(
-                "usage: cargo xtask <task>\n\ntasks:\n  ci              layout, fmt, clippy, tests (each feature set), the container, doctests, docs, audit\n  layout          no import circles inside a crate, no file over 450 lines before its tests\n  container       build the sandbox image with podman and log in against it (as root)\n  bench [--quick] benchmarks; writes docs/benchmarks.md and target/neux-bench/summary.json\n  fuzz [--secs N] [TARGET..] the cargo-fuzz targets (not in CI)"
+                "usage: cargo xtask <task>\n\ntasks:\n  ci              layout, fmt, clippy, tests (each feature set), the container, doctests, docs, audit\n  layout          no import circles inside a crate, no file over 450 lines before its tests\n  audit           advisories (offline RustSec database) and duplicate dependencies\n  container       build the sandbox image with podman and log in against it (as root)\n  bench [--quick] benchmarks; writes docs/benchmarks.md and target/neux-bench/summary.json\n  fuzz [--secs N] [TARGET..] the cargo-fuzz targets (not in CI)"
             );
             Ok(())
         }

@@ -439,10 +439,12 @@ fn rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
-/// 10,000 hostile requests (64 KiB paths, long methods, many-key bodies, junk): the log keeps
-/// bounded entries and the process's memory stays bounded.
+/// 4,000 hostile requests (60 KB paths, 50 KB methods, 8,000-key bodies, junk): the log keeps
+/// bounded entries and the process's memory stays bounded. Kept whole, the 1,000 paths and
+/// 1,000 methods alone would be 110 MB, beyond the 64 MiB bound asserted; 10,000 requests
+/// proved nothing more and took 69 s of a new machine's CI.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ten_thousand_hostile_requests_leave_memory_and_the_log_bounded() {
+async fn four_thousand_hostile_requests_leave_memory_and_the_log_bounded() {
     let ctx = start().await;
     let long_path = format!("/neuopenapi/sandbox/{}", "p".repeat(60_000));
     let method = reqwest::Method::from_bytes("M".repeat(50_000).as_bytes()).unwrap();
@@ -457,7 +459,7 @@ async fn ten_thousand_hostile_requests_leave_memory_and_the_log_bounded() {
         let (http, base) = (ctx.http.clone(), ctx.sandbox.base_url().to_owned());
         let (long_path, method, many_keys) = (long_path.clone(), method.clone(), many_keys.clone());
         tasks.push(tokio::spawn(async move {
-            for i in 0..1_250 {
+            for i in 0..500 {
                 let r = match (worker + i) % 4 {
                     0 => http
                         .post(format!("{base}{long_path}"))
@@ -482,9 +484,9 @@ async fn ten_thousand_hostile_requests_leave_memory_and_the_log_bounded() {
     }
     let grown_mib = rss_kib().saturating_sub(before) / 1024;
     let log = ctx.sandbox.requests();
-    assert!(log.len() >= 10_000 - 100, "{}", log.len());
+    assert!(log.len() >= 4_000 - 100, "{}", log.len());
     let logged_bytes: usize = log.iter().map(|e| e.path.len() + e.method.len()).sum();
     assert!(logged_bytes <= log.len() * (256 + 16), "{logged_bytes}");
-    // Unbounded, 2,500 of these paths alone would be 150 MB in the log.
+    // Unbounded, the 1,000 paths and 1,000 methods alone would be 110 MB in the log.
     assert!(grown_mib < 64, "RSS grew by {grown_mib} MiB");
 }
