@@ -79,7 +79,7 @@ pub use response::{
 pub use scope::{Scope, ScopeError, ScopeName};
 pub use secret::{AccessToken, AppSecret, AuthCode, ClientId, InvalidInput, OpenId, UnionId};
 pub use sensitive::{SENSITIVE_KEYS, is_sensitive_name};
-pub use sign::{SECRET_MASK, sign};
+pub use sign::{SECRET_MASK, first_difference, sign};
 pub use signature::{Signature, SignatureParseError};
 pub use status::ApiStatus;
 pub use system_clock::{SkewedClock, Stopwatch, SystemClock};

@@ -65,6 +65,25 @@ impl Params {
         String::from_utf8_lossy(&buf).into_owned()
     }
 
+    /// The exact string that is hashed, **the secret in it**: for comparing byte by byte with
+    /// another implementation's while debugging (the bindings' `canonical(mask_secret=False)`).
+    /// Never log it; [`canonical_string_redacted`](Self::canonical_string_redacted) is the one
+    /// to show.
+    ///
+    /// ```
+    /// use neux_proto::{AppSecret, Params};
+    /// let params = Params::new().with("appid", "a")?.with("timestamp", 1)?;
+    /// let exact = params.canonical_string_exposing_secret(&AppSecret::new("s3")?);
+    /// assert_eq!(exact, "appid=asecret=s3timestamp=1");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn canonical_string_exposing_secret(&self, secret: &AppSecret) -> String {
+        let mut buf = Vec::new();
+        write_canonical(self, secret.expose_secret().as_bytes(), &mut buf);
+        // Keys, string values, digits and the secret are all UTF-8.
+        String::from_utf8_lossy(&buf).into_owned()
+    }
+
     /// The exact bytes that are hashed, secret included. Test and debugging use only.
     #[cfg(test)]
     pub(crate) fn canonical_bytes(&self, secret: &AppSecret) -> Vec<u8> {
@@ -72,6 +91,24 @@ impl Params {
         write_canonical(self, secret.expose_secret().as_bytes(), &mut buf);
         buf
     }
+}
+
+/// Where two canonical strings first differ, as a byte offset into their UTF-8 (the length of
+/// the shorter one when it is a prefix of the other), or `None` when they are equal: what to
+/// look at when a server refuses a signature and shows the string it signed.
+///
+/// ```
+/// use neux_proto::first_difference;
+/// assert_eq!(first_difference("appid=acode=b", "appid=acode=c"), Some(12));
+/// assert_eq!(first_difference("appid=a", "appid=ab"), Some(7));
+/// assert_eq!(first_difference("same", "same"), None);
+/// ```
+pub fn first_difference(ours: &str, theirs: &str) -> Option<usize> {
+    let (a, b) = (ours.as_bytes(), theirs.as_bytes());
+    a.iter()
+        .zip(b)
+        .position(|(x, y)| x != y)
+        .or_else(|| (a.len() != b.len()).then(|| a.len().min(b.len())))
 }
 
 /// Signs any parameter map: the free-function form of [`Params::sign`].

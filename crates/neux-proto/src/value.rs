@@ -83,6 +83,26 @@ pub enum UnsupportedKind {
     BoolInList,
 }
 
+impl UnsupportedKind {
+    /// A stable code for the kind, for programs and for other languages' bindings
+    /// (`"float"`, `"integer_out_of_range"`, `"object"`, `"nested_list"`, `"null_in_list"`,
+    /// `"bool_in_list"`).
+    ///
+    /// ```
+    /// assert_eq!(neux_proto::UnsupportedKind::Float.code(), "float");
+    /// ```
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Float => "float",
+            Self::IntegerOutOfRange => "integer_out_of_range",
+            Self::Object => "object",
+            Self::NestedList => "nested_list",
+            Self::NullInList => "null_in_list",
+            Self::BoolInList => "bool_in_list",
+        }
+    }
+}
+
 impl fmt::Display for UnsupportedKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {

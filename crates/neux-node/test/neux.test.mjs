@@ -1,0 +1,168 @@
+// The Node binding against the shared vectors, the refusals, and a sign/verify round trip.
+//
+// Run against the installed package (`cargo xtask ci` packs it with `npm pack`, installs the
+// tarball into a fresh folder and runs this file there with NEUX_PACKAGE pointing at it). The
+// vectors come from NEUX_VECTORS or from ../shared/vectors/sign-vectors.json beside the
+// repository; without them the test fails.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync, existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const require = createRequire(import.meta.url);
+const packagePath = process.env.NEUX_PACKAGE ?? resolve(here, '..');
+const neux = require(packagePath);
+
+const vectorsPath =
+  process.env.NEUX_VECTORS ?? join(here, '..', '..', '..', '..', 'shared', 'vectors', 'sign-vectors.json');
+assert.ok(existsSync(vectorsPath), `no signature vectors at ${vectorsPath}: set NEUX_VECTORS`);
+const vectors = JSON.parse(readFileSync(vectorsPath, 'utf8')).vectors;
+
+const sha256 = (text) => createHash('sha256').update(text, 'utf8').digest('hex');
+
+test('the package under test is the installed one when asked', () => {
+  if (process.env.NEUX_EXPECT_INSTALLED === '1') {
+    assert.match(require.resolve(packagePath), /node_modules[\\/]neux[\\/]index\.js$/);
+  }
+  assert.ok(vectors.length >= 8);
+});
+
+for (const v of vectors) {
+  test(`vector ${v.name}: digest, canonical string, round trip`, () => {
+    // JSON.parse rounds integers beyond 2^53: read those as BigInt, as a Node SDK must.
+    const params = JSON.parse(v.params_json, (key, value, ctx) =>
+      typeof value === 'number' && !Number.isSafeInteger(value) && ctx && /^-?\d+$/.test(ctx.source)
+        ? BigInt(ctx.source)
+        : value,
+    );
+    assert.equal(neux.sign(params, v.secret), v.sign);
+    const exact = neux.canonical(params, false, v.secret);
+    assert.equal(exact, v.canonical);
+    assert.equal(sha256(exact), v.sign);
+    assert.equal(
+      neux.canonical(params),
+      v.canonical.replace(`secret=${v.secret}`, `secret=${neux.SECRET_MASK}`),
+    );
+    const signature = neux.sign(params, v.secret);
+    assert.equal(neux.verify(params, v.secret, signature), true);
+    assert.equal(neux.verify(params, `${v.secret}x`, signature), false);
+    const flipped = (signature[0] === '0' ? '1' : '0') + signature.slice(1);
+    assert.equal(neux.verify(params, v.secret, flipped), false);
+    assert.equal(neux.verify(params, v.secret, 'not hex'), false);
+  });
+}
+
+test('the published token request, in both dialects', () => {
+  const form = neux.tokenRequest('demo-appid', 'abc123', 'user.info', 1700000000000, 'form', 'demo-secret');
+  assert.deepEqual(form, {
+    appid: 'demo-appid',
+    code: 'abc123',
+    grantType: 'authorization_code',
+    scope: 'user.info',
+    timestamp: 1700000000000,
+    sign: '964bd40923c2f8911560c18cb06f580d3d26436378c11edff3f0691e4db00242',
+  });
+  assert.equal(Object.keys(form).at(-1), 'sign');
+  const body = neux.tokenRequest('demo-appid', 'abc123', 'user.info', 1700000000000, undefined, 'demo-secret');
+  assert.equal(body.clientId, 'demo-appid');
+  const { sign, ...unsigned } = body;
+  assert.equal(neux.verify(unsigned, 'demo-secret', sign), true);
+  for (const [args, what] of [
+    [['a', 'c', 'user.info', 1, 'xml', 's'], /dialect/],
+    [['a', 'c', 'user.info', 1, 'json', ''], /secret/],
+    [['a', 'c', 'no such scope', 1, 'json', 's'], /scope/],
+    [['a', 'c', 'user.info', 1.5, 'json', 's'], /timestamp/],
+    [['a', 'c', 'user.info', -1, 'json', 's'], /timestamp/],
+  ]) {
+    assert.throws(() => neux.tokenRequest(...args), (e) => e.code === 'ERR_NEUX_INVALID_INPUT' && what.test(e.message));
+  }
+});
+
+test('values the references render differently are refused, naming the key', () => {
+  for (const [value, kind] of [
+    [1.5, 'float'],
+    [Number.NaN, 'float'],
+    [Infinity, 'float'],
+    [2 ** 60, 'unsafe_integer'],
+    [2n ** 64n, 'integer_out_of_range'],
+    [-(2n ** 63n) - 1n, 'integer_out_of_range'],
+    [{ nested: 1 }, 'object'],
+    [[['a']], 'nested_list'],
+    [['a', null], 'null_in_list'],
+    [[true], 'bool_in_list'],
+    [[1.5], 'float'],
+  ]) {
+    assert.throws(
+      () => neux.sign({ appid: 'a', amount: value }, 's'),
+      (e) => e instanceof Error && e.code === 'ERR_NEUX_UNSUPPORTED_VALUE' && e.key === 'amount' && e.kind === kind && e.message.includes('amount'),
+      `${String(value)} -> ${kind}`,
+    );
+  }
+});
+
+test('the secret key and other types are refused without showing values', () => {
+  assert.throws(
+    () => neux.sign({ secret: 'leaked-value' }, 's'),
+    (e) => e.code === 'ERR_NEUX_RESERVED_KEY' && e.key === 'secret' && !e.message.includes('leaked-value'),
+  );
+  assert.throws(() => neux.sign({ f: () => 1 }, 's'), (e) => e.code === 'ERR_NEUX_INVALID_TYPE' && /function/i.test(e.message));
+  assert.throws(() => neux.sign({ s: Symbol('x') }, 's'), (e) => e.code === 'ERR_NEUX_INVALID_TYPE');
+  assert.throws(() => neux.sign({ a: 'b' }, ''), (e) => e.code === 'ERR_NEUX_INVALID_INPUT');
+  assert.throws(() => neux.canonical({ a: 'b' }, false), (e) => e.code === 'ERR_NEUX_INVALID_INPUT');
+});
+
+test('values sign as the Java server renders them', () => {
+  const params = {
+    big: 2n ** 64n - 1n,
+    neg: -(2n ** 63n),
+    safe: Number.MAX_SAFE_INTEGER,
+    flag: true,
+    none: null,
+    skipped: undefined,
+    ids: [1, 'b', 3n],
+    Zeta: 'z',
+    '\uffff': 'bmp',
+    '\u{1f600}': 'astral',
+    sign: 'ignored',
+    fileData: 'ignored',
+  };
+  const expected =
+    'Zeta=zbig=18446744073709551615flag=trueids=1,b,3neg=-9223372036854775808none=' +
+    'safe=9007199254740991secret=[REDACTED]\u{1f600}=astral\uffff=bmp';
+  assert.equal(neux.canonical(params), expected);
+  assert.equal(neux.sign(params, 'k'), sha256(expected.replace('[REDACTED]', 'k')));
+});
+
+test('firstDifference finds the first differing byte', () => {
+  const ours = neux.canonical({ appid: 'a', amount: 100 });
+  const theirs = ours.replace('amount=100', 'amount=100.0');
+  const at = neux.firstDifference(ours, theirs);
+  assert.equal(Buffer.from(theirs).subarray(at).toString().startsWith('.0'), true);
+  assert.equal(neux.firstDifference(ours, ours), null);
+  assert.equal(neux.firstDifference('é', 'e'), 0);
+});
+
+test('a naive JavaScript signer differs where the binding refuses', () => {
+  // The `sign.mjs` style: template strings over sorted keys.
+  const naive = (params, secret) => {
+    const all = { ...params, secret };
+    return sha256(Object.keys(all).sort().map((k) => `${k}=${all[k]}`).join(''));
+  };
+  const agree = { appid: 'a', n: 5, s: 'x' };
+  assert.equal(naive(agree, 'k'), neux.sign(agree, 'k'));
+  for (const value of [null, { a: 1 }, 1.5, 2 ** 60]) {
+    const params = { appid: 'a', v: value };
+    let ours;
+    try {
+      ours = neux.sign(params, 'k');
+    } catch (e) {
+      assert.equal(e.code, 'ERR_NEUX_UNSUPPORTED_VALUE');
+      continue;
+    }
+    assert.notEqual(ours, naive(params, 'k'), String(value));
+  }
+});
