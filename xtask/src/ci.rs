@@ -111,6 +111,9 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             // The published image starts and serves: built from the binary these tests just
             // built, run, and logged in to (podman, as root).
             crate::container::check_image(crate::container::Binary::AsTested)?;
+            // The Python and Node packages, installed as users install them and tested there
+            // (debug builds: neux-proto is already built).
+            crate::bindings::check(false)?;
         }
     }
 

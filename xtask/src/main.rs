@@ -3,6 +3,7 @@
 //! - `ci`: everything CI checks, in order, stopping at the first failure.
 //! - `layout`: no import circles inside a crate, no source file too long (first step of `ci`).
 //! - `audit`: the advisory check on the offline RustSec database (last step of `ci`).
+//! - `bindings [--release|--bench]`: the Python and Node packages built, installed, tested.
 //! - `container`: the sandbox's image built with podman from a Debian base, run, logged in to.
 //! - `bench [--quick]`: the benchmarks and their summary.
 //! - `fuzz [--secs N] [TARGET ...]`: the fuzz targets in `fuzz/`.
@@ -13,6 +14,7 @@
 
 mod audit;
 mod bench;
+mod bindings;
 mod ci;
 mod container;
 mod fuzz;
@@ -36,9 +38,10 @@ fn main() -> ExitCode {
         Some("fuzz") => fuzz::run(&args[1..]),
         Some("layout") => layout::run(&args[1..]),
         Some("audit") => ci::audit(),
+        Some("bindings") => bindings::run(&args[1..]),
         Some("help") | Some("--help") | Some("-h") | None => {
             println!(
-                "usage: cargo xtask <task>\n\ntasks:\n  ci              layout, fmt, clippy, tests (each feature set), the container, doctests, docs, audit\n  layout          no import circles inside a crate, no file over 450 lines before its tests\n  audit           advisories (offline RustSec database) and duplicate dependencies\n  container       build the sandbox image with podman and log in against it (as root)\n  bench [--quick] benchmarks; writes docs/benchmarks.md and target/neux-bench/summary.json\n  fuzz [--secs N] [TARGET..] the cargo-fuzz targets (not in CI)"
+                "usage: cargo xtask <task>\n\ntasks:\n  ci              layout, fmt, clippy, tests (each feature set), the container, doctests, docs, audit\n  layout          no import circles inside a crate, no file over 450 lines before its tests\n  audit           advisories (offline RustSec database) and duplicate dependencies\n  bindings [--release|--bench] the Python and Node packages: build, install, test (and benchmark)\n  container       build the sandbox image with podman and log in against it (as root)\n  bench [--quick] benchmarks; writes docs/benchmarks.md and target/neux-bench/summary.json\n  fuzz [--secs N] [TARGET..] the cargo-fuzz targets (not in CI)"
             );
             Ok(())
         }
