@@ -31,7 +31,11 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
                 release = true;
                 bench = true;
             }
-            other => return Err(format!("`bindings` takes --release or --bench, not {other:?}")),
+            other => {
+                return Err(format!(
+                    "`bindings` takes --release or --bench, not {other:?}"
+                ));
+            }
         }
     }
     let built = check(release)?;
@@ -51,7 +55,9 @@ pub(crate) struct Built {
 pub(crate) fn check(release: bool) -> Result<Built, String> {
     let started = Instant::now();
     let vectors = std::fs::canonicalize(VECTORS).map_err(|e| {
-        format!("the shared signature vectors are not at {VECTORS} ({e}): the binding tests need them")
+        format!(
+            "the shared signature vectors are not at {VECTORS} ({e}): the binding tests need them"
+        )
     })?;
     let dir = std::env::current_dir()
         .map_err(|e| e.to_string())?
@@ -85,7 +91,12 @@ fn python(dir: &Path, vectors: &Path, release: bool) -> Result<PathBuf, String> 
     let _ = std::fs::remove_dir_all(&wheels);
     let mut build = Command::new(tools.join("bin/maturin"));
     build
-        .args(["build", "--quiet", "--manifest-path", "crates/neux-python/Cargo.toml"])
+        .args([
+            "build",
+            "--quiet",
+            "--manifest-path",
+            "crates/neux-python/Cargo.toml",
+        ])
         .arg("--out")
         .arg(&wheels);
     if release {
@@ -144,7 +155,11 @@ fn node(dir: &Path, vectors: &Path, release: bool) -> Result<PathBuf, String> {
         .current_dir(&stage);
     run_step("node: npm pack", pack)?;
     let tarball = only_file(&packs, ".tgz")?;
-    println!("    package: {} ({} KiB)", tarball.display(), size_kib(&tarball));
+    println!(
+        "    package: {} ({} KiB)",
+        tarball.display(),
+        size_kib(&tarball)
+    );
 
     let fresh = dir.join("node-install");
     let _ = std::fs::remove_dir_all(&fresh);
@@ -156,14 +171,23 @@ fn node(dir: &Path, vectors: &Path, release: bool) -> Result<PathBuf, String> {
     .map_err(|e| e.to_string())?;
     let mut install = Command::new("npm");
     install
-        .args(["install", "--silent", "--no-audit", "--no-fund", "--offline"])
+        .args([
+            "install",
+            "--silent",
+            "--no-audit",
+            "--no-fund",
+            "--offline",
+        ])
         .arg(&tarball)
         .current_dir(&fresh);
     run_step("node: install the tarball into a fresh folder", install)?;
     let package = fresh.join("node_modules/neux");
     let mut test = Command::new("node");
     test.arg("--test")
-        .arg(std::fs::canonicalize("crates/neux-node/test/neux.test.mjs").map_err(|e| e.to_string())?)
+        .arg(
+            std::fs::canonicalize("crates/neux-node/test/neux.test.mjs")
+                .map_err(|e| e.to_string())?,
+        )
         .current_dir(&fresh)
         .env("NEUX_PACKAGE", &package)
         .env("NEUX_VECTORS", vectors)
@@ -175,7 +199,10 @@ fn node(dir: &Path, vectors: &Path, release: bool) -> Result<PathBuf, String> {
 /// The benchmarks of both packages (release builds), side by side with naive signers.
 fn benchmark(built: &Built) -> Result<(), String> {
     let mut python = Command::new(&built.python);
-    python.arg(std::fs::canonicalize("crates/neux-python/bench/bench_sign.py").map_err(|e| e.to_string())?);
+    python.arg(
+        std::fs::canonicalize("crates/neux-python/bench/bench_sign.py")
+            .map_err(|e| e.to_string())?,
+    );
     run_step("python: binding vs naive signer", python)?;
     let mut node = Command::new("node");
     node.arg(std::fs::canonicalize("crates/neux-node/bench/bench.mjs").map_err(|e| e.to_string())?)
@@ -187,7 +214,10 @@ fn benchmark(built: &Built) -> Result<(), String> {
 fn find_python() -> Result<PathBuf, String> {
     for candidate in ["python3", "python"] {
         let ok = Command::new(candidate)
-            .args(["-c", "import sys, venv; sys.exit(0 if sys.version_info >= (3, 9) else 1)"])
+            .args([
+                "-c",
+                "import sys, venv; sys.exit(0 if sys.version_info >= (3, 9) else 1)",
+            ])
             .output()
             .is_ok_and(|o| o.status.success());
         if ok {
@@ -204,7 +234,12 @@ fn check_node() -> Result<(), String> {
         .output()
         .ok()
         .filter(|o| o.status.success())
-        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse::<u32>().ok());
+        .and_then(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .trim()
+                .parse::<u32>()
+                .ok()
+        });
     let npm = Command::new("npm")
         .arg("--version")
         .output()
@@ -223,7 +258,10 @@ fn only_file(dir: &Path, suffix: &str) -> Result<PathBuf, String> {
         .collect();
     match found.len() {
         1 => Ok(found.remove(0)),
-        n => Err(format!("{}: {n} files ending in {suffix}, not 1", dir.display())),
+        n => Err(format!(
+            "{}: {n} files ending in {suffix}, not 1",
+            dir.display()
+        )),
     }
 }
 
