@@ -211,7 +211,7 @@ fn benchmark(built: &Built) -> Result<(), String> {
 }
 
 /// Python 3.9 or newer, with venv.
-fn find_python() -> Result<PathBuf, String> {
+pub(crate) fn find_python() -> Result<PathBuf, String> {
     for candidate in ["python3", "python"] {
         let ok = Command::new(candidate)
             .args([
@@ -228,7 +228,7 @@ fn find_python() -> Result<PathBuf, String> {
 }
 
 /// Node.js 18 or newer, with npm.
-fn check_node() -> Result<(), String> {
+pub(crate) fn check_node() -> Result<(), String> {
     let major = Command::new("node")
         .args(["-p", "process.versions.node.split('.')[0]"])
         .output()

@@ -2,7 +2,8 @@
 //!
 //! The one behaviour: a missing tool is installed, then the check goes on. Cargo tools go
 //! through `cargo install --locked` (into `CARGO_INSTALL_ROOT` or `~/.cargo`); system parts
-//! (OpenSSL's headers for the surf runs, `redis-server` and `redis-sentinel` for the shared ledger's tests) come from
+//! (OpenSSL's headers for the surf runs, `redis-server` and `redis-sentinel` for the shared
+//! ledger's tests, Chromium for the inspector's, Python and Node for the bindings') come from
 //! the system's package manager (`apt-get`, as root). Where an install is impossible (no root, no
 //! apt-get), the check stops at once and prints the exact command to run.
 
@@ -106,6 +107,20 @@ const SYSTEM_PARTS: &[SystemPart] = &[
         elsewhere: "`sudo dnf install chromium chromedriver` (Fedora), `brew install --cask chromium chromedriver` (macOS)",
         needed_for: "the sandbox inspector's browser test",
         present: || on_path("chromium") && on_path("chromedriver"),
+    },
+    SystemPart {
+        name: "Python 3.9+ with venv",
+        packages: &["python3", "python3-venv"],
+        elsewhere: "`sudo dnf install python3` (Fedora), `brew install python` (macOS)",
+        needed_for: "the Python binding's build (maturin) and tests (pytest), in venvs of their own",
+        present: || crate::bindings::find_python().is_ok(),
+    },
+    SystemPart {
+        name: "Node.js 18+ with npm",
+        packages: &["nodejs", "npm"],
+        elsewhere: "`sudo dnf install nodejs npm` (Fedora), `brew install node` (macOS)",
+        needed_for: "the Node binding's packing (npm pack) and tests (node --test)",
+        present: || crate::bindings::check_node().is_ok(),
     },
 ];
 
