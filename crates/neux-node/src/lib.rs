@@ -14,7 +14,7 @@ use napi::{Error, JsValue, Result, Status, ValueType};
 use napi_derive::napi;
 use neux_proto::{
     AppSecret, AuthCode, ClientId, Dialect, ParamError, ParamValue, Params, Scope, Signature,
-    Timestamp, TokenRequest, UnsupportedKind,
+    TextParams, Timestamp, TokenRequest, UnsupportedKind,
 };
 
 /// A failure to report as a JavaScript error with a `code` (and `key`, `kind`).
@@ -340,6 +340,82 @@ pub fn token_request<'e>(
     }
     body.set("sign", signature.to_hex())?;
     Ok(body)
+}
+
+/// The pairs `index.js` packed into one string, `key NUL text NUL` each: `None` unless it holds
+/// exactly `count` of them (a NUL inside a key or a value makes more pieces, and `index.js`
+/// then calls the general reader instead).
+fn unpack(text: &str, count: u32) -> Option<Vec<(&str, &str)>> {
+    let count = usize::try_from(count).ok()?;
+    let mut pieces = text.split('\0');
+    let mut pairs = Vec::with_capacity(count);
+    for _ in 0..count {
+        pairs.push((pieces.next()?, pieces.next()?));
+    }
+    // After the last pair's NUL: one empty piece, and nothing more.
+    (pieces.next() == Some("") && pieces.next().is_none()).then_some(pairs)
+}
+
+fn packed<T>(
+    env: &Env,
+    text: &str,
+    count: u32,
+    then: impl FnOnce(&TextParams<'_>) -> Outcome<T>,
+) -> Result<Option<T>> {
+    run(env, || match unpack(text, count) {
+        None => Ok(None),
+        Some(pairs) => then(&TextParams::from_pairs(pairs).map_err(Failure::param)?).map(Some),
+    })
+}
+
+/// `sign` for parameters `index.js` packed (strings, safe integers, booleans and null, in their
+/// text form): one string across the boundary instead of a property read per key. `null` when
+/// the packing does not hold `count` pairs.
+#[napi]
+pub fn sign_packed(env: Env, text: String, count: u32, secret: String) -> Result<Option<String>> {
+    packed(&env, &text, count, |params| {
+        Ok(params.sign(&self::secret(&secret)?).to_hex())
+    })
+}
+
+/// `canonical` for packed parameters (see [`sign_packed`]).
+#[napi]
+pub fn canonical_packed(
+    env: Env,
+    text: String,
+    count: u32,
+    mask_secret: Option<bool>,
+    secret: Option<String>,
+) -> Result<Option<String>> {
+    packed(&env, &text, count, |params| {
+        if mask_secret.unwrap_or(true) {
+            return Ok(params.canonical_string_redacted());
+        }
+        let secret = secret.as_deref().ok_or_else(|| {
+            Failure::invalid(
+                "canonical",
+                "maskSecret = false needs the secret as the third argument",
+            )
+        })?;
+        Ok(params.canonical_string_exposing_secret(&self::secret(secret)?))
+    })
+}
+
+/// `verify` for packed parameters (see [`sign_packed`]).
+#[napi]
+pub fn verify_packed(
+    env: Env,
+    text: String,
+    count: u32,
+    secret: String,
+    signature: String,
+) -> Result<Option<bool>> {
+    packed(&env, &text, count, |params| {
+        let expected = params.sign(&self::secret(&secret)?);
+        Ok(signature
+            .parse::<Signature>()
+            .is_ok_and(|received| expected.verify(&received)))
+    })
 }
 
 /// Where two canonical strings first differ, as a byte offset into their UTF-8, or `null` when

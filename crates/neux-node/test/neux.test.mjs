@@ -166,3 +166,45 @@ test('a naive JavaScript signer differs where the binding refuses', () => {
     assert.notEqual(ours, naive(params, 'k'), String(value));
   }
 });
+
+test('the packed path signs as the addon reading each property does', () => {
+  // index.js packs strings, safe integers, booleans and null into one string; the addon's own
+  // reader takes everything else. Both must sign, show and verify alike, and a NUL inside a key
+  // or a value must send the call to the reader, not split a pair.
+  const addon = require(join(dirname(require.resolve(packagePath)), 'neux.node'));
+  let seed = 20261207;
+  const next = (n) => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed % n;
+  };
+  const keys = ['a', 'Zeta', 'sign', 'fileData', 'Sign', 'secretary', '\uffff', '\u{1f600}', 'é', 'k\u0000x'];
+  const values = [
+    () => Array.from({ length: next(6) }, () => 'ab=,&é\u0600\u0000 '[next(10)]).join(''),
+    () => next(2 ** 31) - 2 ** 30,
+    () => [0, -0, -1, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER][next(5)],
+    () => [true, false, null, undefined][next(4)],
+    () => [1.5, 2 ** 60, 10n, [1, 'x']][next(4)],
+  ];
+  let packedOnes = 0;
+  for (let i = 0; i < 2000; i++) {
+    const params = {};
+    for (let n = next(8); n > 0; n--) params[keys[next(keys.length)] + next(3)] = values[next(values.length)]();
+    let expected;
+    try {
+      expected = addon.sign(params, 'k');
+    } catch (e) {
+      assert.throws(() => neux.sign(params, 'k'), (thrown) => thrown.code === e.code && thrown.kind === e.kind);
+      continue;
+    }
+    assert.equal(neux.sign(params, 'k'), expected, JSON.stringify(Object.keys(params)));
+    assert.equal(neux.canonical(params), addon.canonical(params));
+    assert.equal(neux.canonical(params, false, 'k'), addon.canonical(params, false, 'k'));
+    assert.equal(neux.verify(params, 'k', expected), true);
+    assert.equal(sha256(neux.canonical(params, false, 'k')), expected);
+    if (Object.values(params).every((v) => v === null || ['string', 'number', 'boolean', 'undefined'].includes(typeof v))) {
+      packedOnes++;
+    }
+  }
+  assert.ok(packedOnes > 500, `only ${packedOnes} maps of the common kinds`);
+  assert.throws(() => neux.sign({ a: '1', secret: 'x' }, 'k'), (e) => e.code === 'ERR_NEUX_RESERVED_KEY');
+});

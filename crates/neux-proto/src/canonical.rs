@@ -44,7 +44,7 @@ fn put_u64(sink: &mut impl Sink, n: u64, negative: bool) {
     sink.put(decimal(n, &mut [0u8; 20]));
 }
 
-fn put_i64(sink: &mut impl Sink, n: i64) {
+pub(crate) fn put_i64(sink: &mut impl Sink, n: i64) {
     put_u64(sink, n.unsigned_abs(), n < 0);
 }
 

@@ -62,6 +62,7 @@ mod sign;
 mod signature;
 pub mod status;
 mod system_clock;
+mod text;
 mod time;
 mod value;
 
@@ -83,4 +84,5 @@ pub use sign::{SECRET_MASK, first_difference, sign};
 pub use signature::{Signature, SignatureParseError};
 pub use status::ApiStatus;
 pub use system_clock::{SkewedClock, Stopwatch, SystemClock};
+pub use text::{TextParams, TextValue};
 pub use time::{CODE_LIFETIME, Clock, ManualClock, Timestamp, format_http_date, parse_http_date};

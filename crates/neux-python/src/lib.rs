@@ -9,12 +9,12 @@
 
 use neux_proto::{
     AppSecret, AuthCode, ClientId, Dialect, ParamError, ParamValue, Params, Scope, Signature,
-    Timestamp, TokenRequest, UnsupportedKind,
+    TextParams, TextValue, Timestamp, TokenRequest, UnsupportedKind,
 };
 use pyo3::create_exception;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 
 create_exception!(
     _neux,
@@ -154,6 +154,100 @@ fn params(py: Python<'_>, mapping: &Bound<'_, PyAny>) -> PyResult<Params> {
     Params::from_pairs(pairs).map_err(|e| param_error(py, e))
 }
 
+/// A key held by Python as UTF-8, and its value as text.
+type Held<'py> = (Bound<'py, PyBytes>, Text<'py>);
+
+/// A value of the common kinds: text held by Python, an integer, or a fixed text.
+enum Text<'py> {
+    Held(Bound<'py, PyBytes>),
+    Int(i64),
+    Fixed(&'static str),
+}
+
+/// The pairs of an exact `dict` whose keys are `str` and whose values are `str`, `int` (within
+/// `i64`), `bool` or `None`, as UTF-8 held by Python: one bytes object each, the abi3 way to
+/// read a `str` before 3.10, and no `String` of ours (copying every key and value was a third
+/// of a 50-key signature). Integers go to neux-proto's signer as integers.
+/// `None` for any other mapping or value, which [`params`] reads instead, refusals included.
+fn common_kinds<'py>(mapping: &Bound<'py, PyAny>) -> Option<Vec<Held<'py>>> {
+    let dict = mapping.cast_exact::<PyDict>().ok()?;
+    let mut held = Vec::with_capacity(dict.len());
+    for (k, v) in dict.iter() {
+        let key = k.cast_exact::<PyString>().ok()?;
+        let text = if let Ok(s) = v.cast_exact::<PyString>() {
+            // A lone surrogate does not encode: the general reader reports it.
+            Text::Held(s.encode_utf8().ok()?)
+        } else if v.is_exact_instance_of::<PyInt>() {
+            Text::Int(v.extract::<i64>().ok()?)
+        } else if let Ok(b) = v.cast_exact::<PyBool>() {
+            Text::Fixed(if b.is_true() { "true" } else { "false" })
+        } else if v.is_none() {
+            Text::Fixed("")
+        } else {
+            return None;
+        };
+        held.push((key.encode_utf8().ok()?, text));
+    }
+    Some(held)
+}
+
+/// The parameters, read once, as the signer needs them.
+enum Read<'a> {
+    Text(TextParams<'a>),
+    Owned(Params),
+}
+
+impl Read<'_> {
+    fn sign(&self, secret: &AppSecret) -> Signature {
+        match self {
+            Self::Text(p) => p.sign(secret),
+            Self::Owned(p) => p.sign(secret),
+        }
+    }
+
+    fn redacted(&self) -> String {
+        match self {
+            Self::Text(p) => p.canonical_string_redacted(),
+            Self::Owned(p) => p.canonical_string_redacted(),
+        }
+    }
+
+    fn exposing(&self, secret: &AppSecret) -> String {
+        match self {
+            Self::Text(p) => p.canonical_string_exposing_secret(secret),
+            Self::Owned(p) => p.canonical_string_exposing_secret(secret),
+        }
+    }
+}
+
+fn utf8(bytes: &[u8]) -> PyResult<&str> {
+    std::str::from_utf8(bytes)
+        .map_err(|_| PyValueError::new_err("Python's UTF-8 encoder produced invalid UTF-8"))
+}
+
+/// Reads `mapping` (the common kinds without copying them, the rest through [`params`]) and
+/// hands the result to `then`.
+fn read<R>(
+    py: Python<'_>,
+    mapping: &Bound<'_, PyAny>,
+    then: impl FnOnce(&Read<'_>) -> PyResult<R>,
+) -> PyResult<R> {
+    if let Some(held) = common_kinds(mapping) {
+        let mut pairs = Vec::with_capacity(held.len());
+        for (key, text) in &held {
+            let value = match text {
+                Text::Held(bytes) => TextValue::Text(utf8(bytes.as_bytes())?),
+                Text::Int(n) => TextValue::Int(*n),
+                Text::Fixed(text) => TextValue::Text(text),
+            };
+            pairs.push((utf8(key.as_bytes())?, value));
+        }
+        let text = TextParams::from_pairs(pairs).map_err(|e| param_error(py, e))?;
+        return then(&Read::Text(text));
+    }
+    then(&Read::Owned(params(py, mapping)?))
+}
+
 fn secret(secret: &str) -> PyResult<AppSecret> {
     AppSecret::new(secret).map_err(|e| invalid("secret", e))
 }
@@ -161,8 +255,9 @@ fn secret(secret: &str) -> PyResult<AppSecret> {
 /// The signature of `params` with the app secret: 64 lowercase hex digits.
 #[pyfunction]
 fn sign(py: Python<'_>, params: &Bound<'_, PyAny>, secret: &str) -> PyResult<String> {
-    let params = self::params(py, params)?;
-    Ok(params.sign(&self::secret(secret)?).to_hex())
+    read(py, params, |params| {
+        Ok(params.sign(&self::secret(secret)?).to_hex())
+    })
 }
 
 /// The canonical string, what is hashed: with the secret shown as `[REDACTED]` (the default,
@@ -175,14 +270,15 @@ fn canonical(
     mask_secret: bool,
     secret: Option<&str>,
 ) -> PyResult<String> {
-    let params = self::params(py, params)?;
-    if mask_secret {
-        return Ok(params.canonical_string_redacted());
-    }
-    let secret = secret.ok_or_else(|| {
-        InvalidInputError::new_err("canonical(mask_secret=False) needs the secret: secret=...")
-    })?;
-    Ok(params.canonical_string_exposing_secret(&self::secret(secret)?))
+    read(py, params, |params| {
+        if mask_secret {
+            return Ok(params.redacted());
+        }
+        let secret = secret.ok_or_else(|| {
+            InvalidInputError::new_err("canonical(mask_secret=False) needs the secret: secret=...")
+        })?;
+        Ok(params.exposing(&self::secret(secret)?))
+    })
 }
 
 /// Whether `signature` is the signature of `params` with the secret, compared in constant
@@ -194,8 +290,7 @@ fn verify(
     secret: &str,
     signature: &str,
 ) -> PyResult<bool> {
-    let params = self::params(py, params)?;
-    let expected = params.sign(&self::secret(secret)?);
+    let expected = read(py, params, |params| Ok(params.sign(&self::secret(secret)?)))?;
     Ok(signature
         .parse::<Signature>()
         .is_ok_and(|received| expected.verify(&received)))

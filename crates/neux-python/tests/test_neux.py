@@ -9,7 +9,9 @@ import hashlib
 import json
 import os
 import pathlib
+import random
 import sys
+import types
 from collections import OrderedDict
 
 import pytest
@@ -195,6 +197,40 @@ def test_a_naive_python_signer_differs_where_the_binding_refuses():
         except neux.UnsupportedValueError:
             continue
         assert ours != naive(params, "k"), value
+
+
+def _random_params(rng):
+    keys = ["a", "Zeta", "sign", "fileData", "Sign", "secretary", "\uffff", "\U0001f600", "é", "k"]
+    values = [
+        lambda: "".join(rng.choice("ab=,&é\u0600\U0001f600 ") for _ in range(rng.randrange(6))),
+        lambda: rng.randrange(-(2**63), 2**63),
+        lambda: rng.choice([0, -1, 2**63 - 1, -(2**63), 2**63, 2**64 - 1]),
+        lambda: rng.choice([True, False, None]),
+        lambda: [rng.randrange(100), "x"],
+    ]
+    return {
+        rng.choice(keys) + str(rng.randrange(3)): rng.choice(values)()
+        for _ in range(rng.randrange(8))
+    }
+
+
+def test_the_fast_reader_signs_as_the_general_one():
+    # A plain dict of str, int, bool and None is read without copying (TextParams); any other
+    # mapping goes through the general reader. The two must sign, show and verify alike.
+    rng = random.Random(20261207)
+    for _ in range(2000):
+        params = _random_params(rng)
+        general = types.MappingProxyType(params)
+        assert neux.sign(params, "k") == neux.sign(general, "k"), params
+        assert neux.canonical(params) == neux.canonical(general)
+        exact = neux.canonical(params, mask_secret=False, secret="k")
+        assert exact == neux.canonical(general, mask_secret=False, secret="k")
+        assert neux.sign(params, "k") == hashlib.sha256(exact.encode()).hexdigest()
+        assert neux.verify(params, "k", neux.sign(general, "k"))
+    with pytest.raises(neux.ReservedKeyError):
+        neux.sign({"a": "1", "secret": "x"}, "k")
+    with pytest.raises(neux.ReservedKeyError):
+        neux.sign(types.MappingProxyType({"a": "1", "secret": "x"}), "k")
 
 
 if __name__ == "__main__":
