@@ -240,6 +240,33 @@ fn secret(secret: &str) -> Outcome<AppSecret> {
     AppSecret::new(secret).map_err(|e| Failure::invalid("secret", e))
 }
 
+/// What `canonical` shows: the secret masked, unless `maskSecret` is false and it is given.
+fn shown(
+    mask_secret: Option<bool>,
+    secret: Option<&str>,
+    redacted: impl FnOnce() -> String,
+    exposing: impl FnOnce(&AppSecret) -> String,
+) -> Outcome<String> {
+    if mask_secret.unwrap_or(true) {
+        return Ok(redacted());
+    }
+    let secret = secret.ok_or_else(|| {
+        Failure::invalid(
+            "canonical",
+            "maskSecret = false needs the secret as the third argument",
+        )
+    })?;
+    Ok(exposing(&self::secret(secret)?))
+}
+
+/// Whether `signature` (text from the caller) is `expected`, compared in constant time; text
+/// that is not 64 hex digits is not.
+fn signs(expected: &Signature, signature: &str) -> bool {
+    signature
+        .parse::<Signature>()
+        .is_ok_and(|received| expected.verify(&received))
+}
+
 fn run<T>(env: &Env, f: impl FnOnce() -> Outcome<T>) -> Result<T> {
     f().map_err(|failure| failure.throw(env))
 }
@@ -265,16 +292,12 @@ pub fn canonical(
 ) -> Result<String> {
     run(&env, || {
         let params = self::params(&params)?;
-        if mask_secret.unwrap_or(true) {
-            return Ok(params.canonical_string_redacted());
-        }
-        let secret = secret.ok_or_else(|| {
-            Failure::invalid(
-                "canonical",
-                "maskSecret = false needs the secret as the third argument",
-            )
-        })?;
-        Ok(params.canonical_string_exposing_secret(&self::secret(&secret)?))
+        shown(
+            mask_secret,
+            secret.as_deref(),
+            || params.canonical_string_redacted(),
+            |secret| params.canonical_string_exposing_secret(secret),
+        )
     })
 }
 
@@ -284,9 +307,7 @@ pub fn canonical(
 pub fn verify(env: Env, params: Object<'_>, secret: String, signature: String) -> Result<bool> {
     run(&env, || {
         let expected = self::params(&params)?.sign(&self::secret(&secret)?);
-        Ok(signature
-            .parse::<Signature>()
-            .is_ok_and(|received| expected.verify(&received)))
+        Ok(signs(&expected, &signature))
     })
 }
 
@@ -347,6 +368,10 @@ pub fn token_request<'e>(
 /// then calls the general reader instead).
 fn unpack(text: &str, count: u32) -> Option<Vec<(&str, &str)>> {
     let count = usize::try_from(count).ok()?;
+    // Each pair ends in two NULs: a count beyond that is wrong, and must size nothing.
+    if count > text.len() / 2 {
+        return None;
+    }
     let mut pieces = text.split('\0');
     let mut pairs = Vec::with_capacity(count);
     for _ in 0..count {
@@ -388,16 +413,12 @@ pub fn canonical_packed(
     secret: Option<String>,
 ) -> Result<Option<String>> {
     packed(&env, &text, count, |params| {
-        if mask_secret.unwrap_or(true) {
-            return Ok(params.canonical_string_redacted());
-        }
-        let secret = secret.as_deref().ok_or_else(|| {
-            Failure::invalid(
-                "canonical",
-                "maskSecret = false needs the secret as the third argument",
-            )
-        })?;
-        Ok(params.canonical_string_exposing_secret(&self::secret(secret)?))
+        shown(
+            mask_secret,
+            secret.as_deref(),
+            || params.canonical_string_redacted(),
+            |secret| params.canonical_string_exposing_secret(secret),
+        )
     })
 }
 
@@ -412,9 +433,7 @@ pub fn verify_packed(
 ) -> Result<Option<bool>> {
     packed(&env, &text, count, |params| {
         let expected = params.sign(&self::secret(&secret)?);
-        Ok(signature
-            .parse::<Signature>()
-            .is_ok_and(|received| expected.verify(&received)))
+        Ok(signs(&expected, &signature))
     })
 }
 

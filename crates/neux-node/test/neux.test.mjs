@@ -207,4 +207,11 @@ test('the packed path signs as the addon reading each property does', () => {
   }
   assert.ok(packedOnes > 500, `only ${packedOnes} maps of the common kinds`);
   assert.throws(() => neux.sign({ a: '1', secret: 'x' }, 'k'), (e) => e.code === 'ERR_NEUX_RESERVED_KEY');
+  // A count that does not match the packing is answered null (the caller then reads the object),
+  // however large: it sizes nothing.
+  assert.equal(addon.signPacked('a\u0000b\u0000', 1, 'k'), neux.sign({ a: 'b' }, 'k'));
+  for (const count of [0, 2, 3, 2 ** 32 - 1]) {
+    assert.equal(addon.signPacked('a\u0000b\u0000', count, 'k'), null, String(count));
+  }
+  assert.equal(addon.signPacked('a\u0000b', 1, 'k'), null);
 });

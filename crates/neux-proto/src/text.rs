@@ -139,11 +139,26 @@ impl<'a> TextParams<'a> {
     }
 }
 
-/// Keys and values are shown, as in the canonical string the caller already holds; the secret
-/// is never in the map.
+/// Every key is shown, and the values of all but the sensitive ones
+/// ([`is_sensitive_name`](crate::is_sensitive_name)), which print as `[REDACTED]`, as
+/// [`Params`](crate::Params) does.
 impl std::fmt::Debug for TextParams<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_map().entries(self.entries.iter().copied()).finish()
+        struct Redacted;
+        impl std::fmt::Debug for Redacted {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(SECRET_MASK)
+            }
+        }
+        let mut map = f.debug_map();
+        for (key, value) in &self.entries {
+            if crate::is_sensitive_name(key) {
+                map.entry(key, &Redacted);
+            } else {
+                map.entry(key, value);
+            }
+        }
+        map.finish()
     }
 }
 
@@ -168,8 +183,30 @@ mod tests {
             Err(ParamError::Duplicate(k)) if k == "a"
         ));
         let empty = TextParams::from_pairs(Vec::<(&str, &str)>::new()).unwrap();
+        assert_eq!(empty.len(), 0);
         assert!(empty.is_empty());
         assert_eq!(empty.canonical_string_redacted(), "secret=[REDACTED]");
+    }
+
+    #[test]
+    fn debug_hides_sensitive_values() {
+        let p = TextParams::from_pairs([
+            ("code", "c0de-value"),
+            ("accessToken", "t0ken-value"),
+            ("appid", "demo-appid"),
+            ("amount", "100"),
+        ])
+        .unwrap();
+        let shown = format!("{p:?}");
+        assert!(
+            !shown.contains("c0de-value") && !shown.contains("t0ken-value"),
+            "{shown}"
+        );
+        assert!(shown.contains("\"code\": [REDACTED]"), "{shown}");
+        assert!(
+            shown.contains("demo-appid") && shown.contains("\"100\""),
+            "{shown}"
+        );
     }
 
     fn key() -> impl Strategy<Value = String> {

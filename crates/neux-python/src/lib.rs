@@ -155,7 +155,7 @@ fn params(py: Python<'_>, mapping: &Bound<'_, PyAny>) -> PyResult<Params> {
 }
 
 /// A key held by Python as UTF-8, and its value as text.
-type Held<'py> = (Bound<'py, PyBytes>, Text<'py>);
+type HeldPair<'py> = (Bound<'py, PyBytes>, Text<'py>);
 
 /// A value of the common kinds: text held by Python, an integer, or a fixed text.
 enum Text<'py> {
@@ -169,7 +169,7 @@ enum Text<'py> {
 /// read a `str` before 3.10, and no `String` of ours (copying every key and value was a third
 /// of a 50-key signature). Integers go to neux-proto's signer as integers.
 /// `None` for any other mapping or value, which [`params`] reads instead, refusals included.
-fn common_kinds<'py>(mapping: &Bound<'py, PyAny>) -> Option<Vec<Held<'py>>> {
+fn common_kinds<'py>(mapping: &Bound<'py, PyAny>) -> Option<Vec<HeldPair<'py>>> {
     let dict = mapping.cast_exact::<PyDict>().ok()?;
     let mut held = Vec::with_capacity(dict.len());
     for (k, v) in dict.iter() {
