@@ -167,16 +167,19 @@ test('a naive JavaScript signer differs where the binding refuses', () => {
   }
 });
 
+const addon = require(join(dirname(require.resolve(packagePath)), 'neux.node'));
+let seed = 20261207;
+const next = (n) => {
+  seed = (seed * 1103515245 + 12345) % 2147483648;
+  // The high bits: an LCG modulo 2^31 has short cycles in its low ones.
+  return Math.floor(seed / 65536) % n;
+};
+
 test('the packed path signs as the addon reading each property does', () => {
-  // index.js packs strings, safe integers, booleans and null into one string; the addon's own
-  // reader takes everything else. Both must sign, show and verify alike, and a NUL inside a key
-  // or a value must send the call to the reader, not split a pair.
-  const addon = require(join(dirname(require.resolve(packagePath)), 'neux.node'));
-  let seed = 20261207;
-  const next = (n) => {
-    seed = (seed * 1103515245 + 12345) % 2147483648;
-    return seed % n;
-  };
+  // index.js packs the values of strings, safe integers, booleans and null into one string,
+  // under a key order the addon learnt; the addon's own reader takes everything else. Both must
+  // sign, show and verify alike, and a NUL inside a key or a value must send the call to the
+  // reader, not split a pair.
   const keys = ['a', 'Zeta', 'sign', 'fileData', 'Sign', 'secretary', '\uffff', '\u{1f600}', 'é', 'k\u0000x'];
   const values = [
     () => Array.from({ length: next(6) }, () => 'ab=,&é\u0600\u0000 '[next(10)]).join(''),
@@ -207,11 +210,84 @@ test('the packed path signs as the addon reading each property does', () => {
   }
   assert.ok(packedOnes > 500, `only ${packedOnes} maps of the common kinds`);
   assert.throws(() => neux.sign({ a: '1', secret: 'x' }, 'k'), (e) => e.code === 'ERR_NEUX_RESERVED_KEY');
-  // A count that does not match the packing is answered null (the caller then reads the object),
-  // however large: it sizes nothing.
-  assert.equal(addon.signPacked('a\u0000b\u0000', 1, 'k'), neux.sign({ a: 'b' }, 'k'));
-  for (const count of [0, 2, 3, 2 ** 32 - 1]) {
-    assert.equal(addon.signPacked('a\u0000b\u0000', count, 'k'), null, String(count));
+  // Keys that do not split into `count` pieces, or that a map may not have, get no key order
+  // (the caller then reads the object), however large the count: it sizes nothing.
+  const one = addon.keyOrder('a\u0000', 1);
+  assert.equal(addon.signValues(one, 'b\u0000', 'k'), neux.sign({ a: 'b' }, 'k'));
+  for (const [keys, count] of [['a\u0000', 0], ['a\u0000', 2], ['a\u0000', 2 ** 32 - 1], ['a', 1],
+    ['secret\u0000', 1], ['a\u0000a\u0000', 2], ['sign\u0000b\u0000sign\u0000', 3]]) {
+    assert.equal(addon.keyOrder(keys, count), null, JSON.stringify([keys, count]));
   }
-  assert.equal(addon.signPacked('a\u0000b', 1, 'k'), null);
+  // Values that are not one per key: null.
+  for (const values of ['', 'b', 'b\u0000c\u0000', '\u0000\u0000']) {
+    assert.equal(addon.signValues(one, values, 'k'), null, JSON.stringify(values));
+  }
+  assert.throws(() => addon.signValues({}, 'b\u0000', 'k'));
+  // The addon finds the NULs eight bytes at a time: pieces of every length, of one- to
+  // four-byte characters, so that NULs fall at every place in a word and beside bytes >= 0x80.
+  const chars = ['a', '\u007f', '\u0080', 'é', '\u07ff', '\u0800', '\uffff', '\u{10000}'];
+  const piece = () => Array.from({ length: next(10) }, () => chars[next(chars.length)]).join('');
+  const ended = (texts) => texts.map((t) => `${t}\u0000`).join('');
+  const oneMore = (text) => {
+    const at = next(text.length + 1);
+    return text.slice(0, at) + '\u0000' + text.slice(at);
+  };
+  for (let i = 0; i < 2000; i++) {
+    const params = {};
+    for (let n = 1 + next(12); n > 0; n--) params[`k${n}${piece()}`] = piece();
+    const keys = ended(Object.keys(params));
+    const values = ended(Object.values(params));
+    const count = Object.keys(params).length;
+    const order = addon.keyOrder(keys, count);
+    assert.equal(addon.signValues(order, values, 'k'), addon.sign(params, 'k'), JSON.stringify([keys, values]));
+    // One more NUL anywhere is one piece too many.
+    assert.equal(addon.keyOrder(oneMore(keys), count), null);
+    assert.equal(addon.signValues(order, oneMore(values), 'k'), null);
+  }
+});
+
+test('key orders are kept, shared and forgotten without mixing two maps up', () => {
+  // Maps of the same kind sign under one key order. Here: many orders that begin with the
+  // same key (more than are kept per first key), maps that are a part of a kept order or
+  // extend one, undefined values, and more first keys than are kept.
+  const names = ['appid', 'amount', 'code', 'nonce', 'scope', 'timestamp', 'sign', 'secretary'];
+  const shapes = [];
+  for (let i = 0; i < 40; i++) {
+    const rest = names.slice(1).filter(() => next(2));
+    shapes.push(['appid', ...rest.sort(() => next(3) - 1)]);
+  }
+  for (let f = 0; f < 100; f++) shapes.push([`first${f}`, 'appid', 'code']);
+  for (let i = 0; i < 5000; i++) {
+    const shape = shapes[next(shapes.length)];
+    const params = {};
+    for (const key of shape.slice(0, shape.length - next(2))) {
+      params[key] = [`v${next(100)}`, next(1000), next(2) === 0, null, undefined][next(5)];
+    }
+    const expected = addon.sign(params, 'k');
+    assert.equal(neux.sign(params, 'k'), expected, JSON.stringify(params));
+    assert.equal(neux.verify(params, 'k', expected), true);
+  }
+});
+
+test('only own enumerable string keys are signed, as JSON.stringify sends them', () => {
+  // An inherited enumerable key (a class's prototype, a polluted Object.prototype), a
+  // non-enumerable own key and a symbol key are not in the body JSON.stringify writes: signing
+  // them would make a signature the server cannot match. Both readers are checked: the packed
+  // one (strings only) and the addon's own (an array sends the map there).
+  const sent = (params) => JSON.parse(JSON.stringify(params));
+  for (const own of [{ a: '1', n: 2 }, { a: '1', list: ['x', 'y'] }]) {
+    const child = Object.assign(Object.create({ inherited: 'from the prototype' }), own);
+    Object.defineProperty(child, 'hidden', { value: 'not enumerable', enumerable: false });
+    child[Symbol('s')] = 'a symbol';
+    assert.equal(neux.sign(child, 'k'), neux.sign(sent(child), 'k'), JSON.stringify(own));
+    assert.equal(neux.canonical(child), neux.canonical(sent(child)));
+    assert.equal(neux.verify(child, 'k', neux.sign(sent(child), 'k')), true);
+    Object.prototype.polluted = 'x';
+    try {
+      assert.equal(neux.sign({ ...own }, 'k'), neux.sign(sent(own), 'k'), JSON.stringify(own));
+      assert.equal(neux.canonical({ ...own }).includes('polluted'), false);
+    } finally {
+      delete Object.prototype.polluted;
+    }
+  }
 });
