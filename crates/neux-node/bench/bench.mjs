@@ -24,20 +24,28 @@ function naiveSign(params, secret) {
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
-const TOKEN = {
+// Each case is a set of maps signed in turn: the same keys with other values (as a backend
+// signs one kind of request again and again), or, last, a new set of keys every time (the
+// binding then learns a key order per call).
+const token = (m) => ({
   clientId: 'demo-appid',
-  code: 'abc123def456abc123def456',
+  code: `abc123def456abc123de${String(m).padStart(4, '0')}`,
   grantType: 'authorization_code',
   scope: 'user.info',
-  timestamp: 1700000000000,
-};
-const FIFTY = Object.fromEntries(
-  Array.from({ length: 50 }, (_, n) => [`key${String(n).padStart(2, '0')}`, n % 2 ? `value-${n}` : n * 1000]),
-);
+  timestamp: 1700000000000 + m,
+});
+const fifty = (m, prefix = 'key') =>
+  Object.fromEntries(
+    Array.from({ length: 50 }, (_, n) => [
+      `${prefix}${String(n).padStart(2, '0')}`,
+      n % 2 ? `value-${n}-${m}` : n * 1000 + m,
+    ]),
+  );
+const maps = (count, make) => Array.from({ length: count }, (_, m) => make(m));
 
-function perCall(fn, params, calls) {
+function perCall(fn, set, calls) {
   const start = process.hrtime.bigint();
-  for (let i = 0; i < calls; i++) fn(params, 'demo-secret');
+  for (let i = 0; i < calls; i++) fn(set[i % set.length], 'demo-secret');
   return Number(process.hrtime.bigint() - start) / calls;
 }
 
@@ -47,16 +55,19 @@ const median = (xs) => {
 };
 
 console.log(`Node ${process.versions.node}, ${rounds} interleaved rounds`);
-for (const [name, params, calls] of [
-  ['token request (5 keys)', TOKEN, 20000],
-  ['50 keys', FIFTY, 4000],
+for (const [name, set, calls] of [
+  ['token request (5 keys)', maps(64, token), 20000],
+  ['50 keys', maps(64, (m) => fifty(m)), 4000],
+  ['50 keys, new keys every call', maps(4096, (m) => fifty(m, `k${m}_`)), 4096],
 ]) {
-  if (naiveSign(params, 'demo-secret') !== neux.sign(params, 'demo-secret')) {
-    throw new Error(`${name}: the naive signer and the binding disagree`);
+  for (const params of set.slice(0, 8)) {
+    if (naiveSign(params, 'demo-secret') !== neux.sign(params, 'demo-secret')) {
+      throw new Error(`${name}: the naive signer and the binding disagree`);
+    }
   }
   // Warm both up before measuring (the JIT, the addon's first calls).
-  perCall(naiveSign, params, calls);
-  perCall(neux.sign, params, calls);
+  perCall(naiveSign, set, calls);
+  perCall(neux.sign, set, calls);
   const ratios = [];
   const naive = [];
   const ours = [];
@@ -64,11 +75,11 @@ for (const [name, params, calls] of [
     let n;
     let b;
     if (r % 2) {
-      b = perCall(neux.sign, params, calls);
-      n = perCall(naiveSign, params, calls);
+      b = perCall(neux.sign, set, calls);
+      n = perCall(naiveSign, set, calls);
     } else {
-      n = perCall(naiveSign, params, calls);
-      b = perCall(neux.sign, params, calls);
+      n = perCall(naiveSign, set, calls);
+      b = perCall(neux.sign, set, calls);
     }
     naive.push(n);
     ours.push(b);

@@ -29,20 +29,34 @@ def naive_sign(params, secret):
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-TOKEN = {
-    "clientId": "demo-appid",
-    "code": "abc123def456abc123def456",
-    "grantType": "authorization_code",
-    "scope": "user.info",
-    "timestamp": 1700000000000,
-}
-FIFTY = {f"key{n:02d}": (f"value-{n}" if n % 2 else n * 1000) for n in range(50)}
+# Each case is a list of maps signed in turn: the same keys with other values (as a backend
+# signs one kind of request again and again), or, last, new keys every time.
+def token(m):
+    return {
+        "clientId": "demo-appid",
+        "code": f"abc123def456abc123de{m:04d}",
+        "grantType": "authorization_code",
+        "scope": "user.info",
+        "timestamp": 1700000000000 + m,
+    }
 
 
-def per_call(fn, params, calls):
+def fifty(m, prefix="key"):
+    return {f"{prefix}{n:02d}": (f"value-{n}-{m}" if n % 2 else n * 1000 + m) for n in range(50)}
+
+
+CASES = (
+    ("token request (5 keys)", [token(m) for m in range(64)], 20000),
+    ("50 keys", [fifty(m) for m in range(64)], 4000),
+    ("50 keys, new keys every call", [fifty(m, f"k{m}_") for m in range(4096)], 4096),
+)
+
+
+def per_call(fn, maps, calls):
+    count = len(maps)
     start = time.perf_counter_ns()
-    for _ in range(calls):
-        fn(params, "demo-secret")
+    for i in range(calls):
+        fn(maps[i % count], "demo-secret")
     return (time.perf_counter_ns() - start) / calls
 
 
@@ -52,16 +66,17 @@ def main():
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     results = {}
-    for name, params, calls in (("token request (5 keys)", TOKEN, 20000), ("50 keys", FIFTY, 4000)):
-        assert naive_sign(params, "demo-secret") == neux.sign(params, "demo-secret")
+    for name, maps, calls in CASES:
+        for params in maps[:8]:
+            assert naive_sign(params, "demo-secret") == neux.sign(params, "demo-secret")
         ratios, naive_ns, ours_ns = [], [], []
         for r in range(args.rounds):
             if r % 2:
-                b = per_call(neux.sign, params, calls)
-                n = per_call(naive_sign, params, calls)
+                b = per_call(neux.sign, maps, calls)
+                n = per_call(naive_sign, maps, calls)
             else:
-                n = per_call(naive_sign, params, calls)
-                b = per_call(neux.sign, params, calls)
+                n = per_call(naive_sign, maps, calls)
+                b = per_call(neux.sign, maps, calls)
             naive_ns.append(n)
             ours_ns.append(b)
             ratios.append(n / b)

@@ -233,5 +233,36 @@ def test_the_fast_reader_signs_as_the_general_one():
         neux.sign(types.MappingProxyType({"a": "1", "secret": "x"}), "k")
 
 
+def test_key_orders_are_kept_without_mixing_dicts_up():
+    # The fast reader keeps the key orders of dicts it has seen, found by the identity of their
+    # key objects. Here: many orders of the same keys, more orders than are kept, keys of the
+    # same text but other objects, and fresh keys made and dropped call after call, each dict
+    # checked against the general reader.
+    rng = random.Random(7)
+    names = ["appid", "amount", "code", "nonce", "scope", "timestamp", "sign", "secretary"]
+    shapes = []
+    for _ in range(40):
+        rest = [n for n in names[1:] if rng.random() < 0.5]
+        rng.shuffle(rest)
+        shapes.append(["appid", *rest])
+    shapes += [[f"first{f}", "appid", "code"] for f in range(100)]
+
+    def value():
+        return rng.choice([f"v{rng.randrange(100)}", rng.randrange(1000), True, None])
+
+    for _ in range(5000):
+        shape = rng.choice(shapes)
+        keys = shape[: len(shape) - rng.randrange(2)]
+        if rng.random() < 0.2:
+            # The same text in new string objects.
+            keys = ["".join(list(k)) for k in keys]
+        params = {k: value() for k in keys}
+        assert neux.sign(params, "k") == neux.sign(types.MappingProxyType(params), "k"), params
+    for i in range(2000):
+        params = {f"fresh{rng.randrange(10**6)}-{i}": value() for _ in range(rng.randrange(1, 6))}
+        assert neux.sign(params, "k") == neux.sign(types.MappingProxyType(params), "k"), params
+        del params
+
+
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__, "-q"]))
