@@ -8,9 +8,10 @@ use pyo3::types::PyString;
 
 /// The keys of a dict seen before, as UTF-8, with their signing order: a backend signs the same
 /// kind of request again and again, and its dicts share their key objects (string literals and
-/// interned names). Encoding and ordering the keys once saves half of a 50-key signature's
-/// conversions. A key order is found by the identity of its key objects, which it keeps alive,
-/// so an address cannot be reused by another string while it is kept.
+/// interned names), or at least their text (`json.loads`). Encoding and ordering the keys once
+/// saves half of a 50-key signature's conversions. A key order is found by the identity of its
+/// key objects, which it keeps alive (so an address cannot be reused by another string while it
+/// is kept), or else by `==` on each key.
 pub(crate) struct KeyOrder {
     keys: Vec<Py<PyString>>,
     /// The keys' UTF-8, one after another (one allocation, however many keys).
@@ -99,22 +100,16 @@ pub(crate) fn kept_order(keys: &[Bound<'_, PyString>]) -> Option<Arc<KeyOrder>> 
     }
     sorted.sort_unstable_by(|a, b| neux_proto::cmp_keys(&text[a.1..a.2], &text[b.1..b.2]));
     let order = Arc::new(KeyOrder {
-        keys: if keep {
-            keys.iter().map(|k| k.clone().unbind()).collect()
-        } else {
-            Vec::new()
-        },
+        keys: keys.iter().map(|k| k.clone().unbind()).collect(),
         text,
         sorted,
     });
-    if keep {
-        let evicted = {
-            let mut kept = KEPT.lock().unwrap_or_else(PoisonError::into_inner);
-            kept.orders.insert(0, (fingerprint, Arc::clone(&order)));
-            (kept.orders.len() > ORDERS_KEPT).then(|| kept.orders.pop())
-        };
-        // Dropped (its keys released, which can free them) after the lock.
-        drop(evicted);
-    }
+    let evicted = {
+        let mut kept = KEPT.lock().unwrap_or_else(PoisonError::into_inner);
+        kept.orders.insert(0, (fingerprint, Arc::clone(&order)));
+        (kept.orders.len() > ORDERS_KEPT).then(|| kept.orders.pop())
+    };
+    // Dropped (its keys released, which can free them) after the lock.
+    drop(evicted);
     Some(order)
 }

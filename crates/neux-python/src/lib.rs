@@ -157,7 +157,6 @@ fn params(py: Python<'_>, mapping: &Bound<'_, PyAny>) -> PyResult<Params> {
     Params::from_pairs(pairs).map_err(|e| param_error(py, e))
 }
 
-/// A key held by Python as UTF-8, and its value as text.
 /// A value of the common kinds: text held by Python, an integer, or a fixed text.
 enum Text<'py> {
     Held(Bound<'py, PyBytes>),
