@@ -243,8 +243,8 @@ impl Transport for SurfTransport {
         }
         let query = request.uri().query().map(str::to_owned);
         let total = self.config.timeout_value();
-        let work =
-            crate::unwind::guarded(&origin, self.exchange(request, &origin, query.as_deref()));
+        let exchange = std::pin::pin!(self.exchange(request, &origin, query.as_deref()));
+        let work = crate::unwind::guarded(&origin, exchange);
         let deadline = async {
             async_io::Timer::after(total).await;
             Err(TransportError::Timeout {
