@@ -8,6 +8,7 @@ export type ParamValue =
   | undefined
   | ReadonlyArray<string | number | bigint>;
 
+/** A map's own enumerable string keys are signed, as `JSON.stringify` sends them (not inherited ones). */
 export type Params = Readonly<Record<string, ParamValue>>;
 
 /**
