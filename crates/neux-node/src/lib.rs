@@ -264,15 +264,39 @@ fn secret(secret: &str) -> Outcome<AppSecret> {
     AppSecret::new(secret).map_err(|e| Failure::invalid("secret", e))
 }
 
-/// What `canonical` shows: the secret masked, unless `maskSecret` is false and it is given.
+/// A map whose canonical string `canonical` shows: neux-proto's owned or borrowed one.
+trait Canonical {
+    fn redacted(&self) -> String;
+    fn exposing(&self, secret: &AppSecret) -> String;
+}
+
+impl Canonical for Params {
+    fn redacted(&self) -> String {
+        self.canonical_string_redacted()
+    }
+    fn exposing(&self, secret: &AppSecret) -> String {
+        self.canonical_string_exposing_secret(secret)
+    }
+}
+
+impl Canonical for neux_proto::TextParams<'_> {
+    fn redacted(&self) -> String {
+        self.canonical_string_redacted()
+    }
+    fn exposing(&self, secret: &AppSecret) -> String {
+        self.canonical_string_exposing_secret(secret)
+    }
+}
+
+/// What `canonical` shows of `params`: the secret masked, unless `maskSecret` is false and it
+/// is given.
 fn shown(
+    params: &impl Canonical,
     mask_secret: Option<bool>,
     secret: Option<&str>,
-    redacted: impl FnOnce() -> String,
-    exposing: impl FnOnce(&AppSecret) -> String,
 ) -> Outcome<String> {
     if mask_secret.unwrap_or(true) {
-        return Ok(redacted());
+        return Ok(params.redacted());
     }
     let secret = secret.ok_or_else(|| {
         Failure::invalid(
@@ -280,7 +304,7 @@ fn shown(
             "maskSecret = false needs the secret as the third argument",
         )
     })?;
-    Ok(exposing(&self::secret(secret)?))
+    Ok(params.exposing(&self::secret(secret)?))
 }
 
 /// Whether `signature` (text from the caller) is `expected`, compared in constant time; text
@@ -316,12 +340,7 @@ pub fn canonical(
 ) -> Result<String> {
     run(&env, || {
         let params = self::params(&params)?;
-        shown(
-            mask_secret,
-            secret.as_deref(),
-            || params.canonical_string_redacted(),
-            |secret| params.canonical_string_exposing_secret(secret),
-        )
+        shown(&params, mask_secret, secret.as_deref())
     })
 }
 

@@ -126,12 +126,7 @@ pub fn canonical_values(
     secret: Option<String>,
 ) -> Result<Option<String>> {
     with_values(&env, order, &values, |params| {
-        shown(
-            mask_secret,
-            secret.as_deref(),
-            || params.canonical_string_redacted(),
-            |secret| params.canonical_string_exposing_secret(secret),
-        )
+        shown(params, mask_secret, secret.as_deref())
     })
 }
 
